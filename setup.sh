@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what myst needs on Debian 12 (build tools, libraries, and the Linux
+# tools the tests use as independent checkers), then configures and builds.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(
+    # build
+    cmake ninja-build g++ pkg-config
+    libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev
+    # test checkers and test-program compilers
+    e2fsprogs cryptsetup-bin cpio openssl python3 python3-cryptography xxd mount util-linux
+    musl-tools busybox-static
+    # benchmarks
+    hyperfine mmdebstrap
+)
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+if [ -z "${MYST_SKIP_APT:-}" ]; then
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$(nproc)"
+echo "setup.sh: built build/myst"

@@ -1,0 +1,98 @@
+// Memory, time and randomness services of the linux target.
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "target/linux_target.h"
+
+namespace myst {
+
+Result<void*> LinuxTarget::memory_reserve(size_t size) {
+    void* address = ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (address == MAP_FAILED)
+        return Error(errno, "cannot reserve " + std::to_string(size >> 20) + " MiB");
+    return address;
+}
+
+Result<void> LinuxTarget::memory_commit(void* address, size_t size, int protection) {
+    void* mapped = ::mmap(address, size, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (mapped == MAP_FAILED)
+        return Error(errno, "mmap");
+    return {};
+}
+
+Result<void> LinuxTarget::memory_protect(void* address, size_t size, int protection) {
+    if (::mprotect(address, size, protection) != 0)
+        return Error(errno, "mprotect");
+    return {};
+}
+
+Result<void> LinuxTarget::memory_decommit(void* address, size_t size) {
+    void* mapped = ::mmap(address, size, PROT_NONE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    if (mapped == MAP_FAILED)
+        return Error(errno, "mmap");
+    return {};
+}
+
+Result<void*> LinuxTarget::memory_map_at(void* address, size_t size, int protection) {
+    void* mapped = ::mmap(address, size, protection,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (mapped == MAP_FAILED)
+        return Error(errno, "mmap");
+    if (mapped != address) {  // kernels before 4.17 ignore MAP_FIXED_NOREPLACE
+        ::munmap(mapped, size);
+        return Error(EEXIST, "address range is taken");
+    }
+    return mapped;
+}
+
+Result<void> LinuxTarget::memory_unmap(void* address, size_t size) {
+    if (::munmap(address, size) != 0)
+        return Error(errno, "munmap");
+    return {};
+}
+
+Result<struct timespec> LinuxTarget::clock_time(clockid_t clock) {
+    struct timespec now {};
+    if (::clock_gettime(clock, &now) != 0)
+        return Error(errno, "clock_gettime");
+    return now;
+}
+
+Result<void> LinuxTarget::sleep(const struct timespec& duration) {
+    struct timespec left = duration;
+    while (::nanosleep(&left, &left) != 0) {
+        if (errno != EINTR)
+            return Error(errno, "nanosleep");
+    }
+    return {};
+}
+
+Result<void> LinuxTarget::random_bytes(std::span<uint8_t> buffer) {
+    size_t done = 0;
+    while (done < buffer.size()) {
+        ssize_t got = ::getrandom(buffer.data() + done, buffer.size() - done, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return Error(errno, "getrandom");
+        done += static_cast<size_t>(got);
+    }
+    return {};
+}
+
+uintptr_t LinuxTarget::vdso_address() { return ::getauxval(AT_SYSINFO_EHDR); }
+
+void LinuxTarget::write_diagnostic(std::string_view line) {
+    std::string text(line);
+    text.push_back('\n');
+    ssize_t ignored = ::write(STDERR_FILENO, text.data(), text.size());
+    (void)ignored;
+}
+
+}  // namespace myst

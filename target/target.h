@@ -1,0 +1,84 @@
+// The target: the only way from the kernel to the host (Mystikos's TCALLs).
+// A flat, typed interface in the spirit of Gramine's PAL: every host service
+// the kernel uses is one method here. The linux target implements it with
+// host system calls; an SGX target would implement it with OCALLs, checking
+// everything the host returns. Sizes are bytes; host fds are the host's.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace myst {
+
+struct HostDirectoryEntry {
+    std::string name;
+    uint64_t inode = 0;
+    uint8_t type = 0;  // DT_* value
+};
+
+class Target {
+public:
+    virtual ~Target() = default;
+
+    // --- Host files: hostfs mounts, image files, the standard streams. ---
+    // Paths are host paths; flags and modes are Linux's O_* and mode bits.
+    virtual Result<int> file_open(const std::string& path, int flags, mode_t mode) = 0;
+    virtual Result<void> file_close(int fd) = 0;
+    virtual Result<size_t> file_read(int fd, std::span<uint8_t> buffer) = 0;
+    virtual Result<size_t> file_write(int fd, std::span<const uint8_t> data) = 0;
+    virtual Result<size_t> file_pread(int fd, std::span<uint8_t> buffer, uint64_t offset) = 0;
+    virtual Result<size_t> file_pwrite(int fd, std::span<const uint8_t> data, uint64_t offset) = 0;
+    virtual Result<struct stat> file_stat(int fd) = 0;
+    virtual Result<void> file_truncate(int fd, uint64_t size) = 0;
+    virtual Result<void> file_sync(int fd) = 0;
+    // Terminal requests on the standard streams only (TCGETS, TIOCGWINSZ...);
+    // `argument` points to kernel memory of the request's size.
+    virtual Result<long> file_ioctl(int fd, unsigned long request, void* argument) = 0;
+
+    virtual Result<struct stat> path_stat(const std::string& path, bool follow_symlinks) = 0;
+    virtual Result<std::vector<HostDirectoryEntry>> path_list_directory(const std::string& path) = 0;
+    virtual Result<std::string> path_read_link(const std::string& path) = 0;
+    virtual Result<void> path_make_directory(const std::string& path, mode_t mode) = 0;
+    virtual Result<void> path_remove_directory(const std::string& path) = 0;
+    virtual Result<void> path_unlink(const std::string& path) = 0;
+    virtual Result<void> path_rename(const std::string& from, const std::string& to) = 0;
+    virtual Result<void> path_symlink(const std::string& target, const std::string& path) = 0;
+    virtual Result<void> path_link(const std::string& existing, const std::string& path) = 0;
+    virtual Result<void> path_chmod(const std::string& path, mode_t mode) = 0;
+    virtual Result<void> path_chown(const std::string& path, uid_t uid, gid_t gid) = 0;
+    // times: {atime, mtime} with UTIME_NOW / UTIME_OMIT as utimensat(2).
+    virtual Result<void> path_set_times(const std::string& path, const struct timespec times[2]) = 0;
+
+    // --- Memory: the kernel's one reserved region and fixed-address images. ---
+    // Reserves (PROT_NONE) `size` bytes anywhere.
+    virtual Result<void*> memory_reserve(size_t size) = 0;
+    // Makes [address, address+size) inside a reservation usable, zero-filled.
+    virtual Result<void> memory_commit(void* address, size_t size, int protection) = 0;
+    virtual Result<void> memory_protect(void* address, size_t size, int protection) = 0;
+    // Returns pages to the host and makes them inaccessible (back to reserved).
+    virtual Result<void> memory_decommit(void* address, size_t size) = 0;
+    // Maps zeroed memory at exactly `address` if nothing is there (EEXIST if taken).
+    virtual Result<void*> memory_map_at(void* address, size_t size, int protection) = 0;
+    virtual Result<void> memory_unmap(void* address, size_t size) = 0;
+
+    // --- Time, randomness, waiting. ---
+    virtual Result<struct timespec> clock_time(clockid_t clock) = 0;
+    virtual Result<void> sleep(const struct timespec& duration) = 0;
+    virtual Result<void> random_bytes(std::span<uint8_t> buffer) = 0;
+    // The host's vDSO image (for AT_SYSINFO_EHDR) or 0 when there is none.
+    virtual uintptr_t vdso_address() = 0;
+
+    // --- Diagnostics: one line to the host's stderr (strace, errors). ---
+    virtual void write_diagnostic(std::string_view line) = 0;
+};
+
+}  // namespace myst

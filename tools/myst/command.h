@@ -1,0 +1,29 @@
+// The `myst` command line: each command adds its CLI11 subcommand and returns
+// the function that runs it once the arguments are parsed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace myst::tools {
+
+struct Command {
+    CLI::App* app;
+    std::function<int()> run;  // returns the process exit status
+};
+
+Command add_mkcpio_command(CLI::App& parent);
+Command add_excpio_command(CLI::App& parent);
+Command add_mkext2_command(CLI::App& parent);
+Command add_fssig_command(CLI::App& parent);
+
+// Prints "myst <command>: <message>" on stderr and returns exit status 1.
+int report_failure(std::string_view command, const Error& error);
+
+// Runs the whole command line; main() only forwards to it.
+int run_myst(int argc, char** argv);
+
+}  // namespace myst::tools
