@@ -1,7 +1,10 @@
 // Memory, time and randomness services of the linux target.
+#include <linux/futex.h>
+#include <sched.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,14 +15,16 @@
 namespace myst {
 
 Result<void*> LinuxTarget::memory_reserve(size_t size) {
-    void* address = ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* address =
+        ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (address == MAP_FAILED)
         return Error(errno, "cannot reserve " + std::to_string(size >> 20) + " MiB");
     return address;
 }
 
 Result<void> LinuxTarget::memory_commit(void* address, size_t size, int protection) {
-    void* mapped = ::mmap(address, size, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    void* mapped =
+        ::mmap(address, size, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (mapped == MAP_FAILED)
         return Error(errno, "mmap");
     return {};
@@ -40,8 +45,8 @@ Result<void> LinuxTarget::memory_decommit(void* address, size_t size) {
 }
 
 Result<void*> LinuxTarget::memory_map_at(void* address, size_t size, int protection) {
-    void* mapped = ::mmap(address, size, protection,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    void* mapped =
+        ::mmap(address, size, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (mapped == MAP_FAILED)
         return Error(errno, "mmap");
     if (mapped != address) {  // kernels before 4.17 ignore MAP_FIXED_NOREPLACE
@@ -86,7 +91,37 @@ Result<void> LinuxTarget::random_bytes(std::span<uint8_t> buffer) {
     return {};
 }
 
-uintptr_t LinuxTarget::vdso_address() { return ::getauxval(AT_SYSINFO_EHDR); }
+uintptr_t LinuxTarget::vdso_address() {
+    return ::getauxval(AT_SYSINFO_EHDR);
+}
+
+unsigned LinuxTarget::cpu_count() {
+    cpu_set_t set{};
+    if (::sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    int count = CPU_COUNT(&set);
+    return count > 0 ? static_cast<unsigned>(count) : 1;
+}
+
+void LinuxTarget::yield() {
+    ::sched_yield();
+}
+
+Result<long> LinuxTarget::futex_wait(uint32_t* address, uint32_t expected,
+                                     const struct timespec* relative_timeout) {
+    long result =
+        ::syscall(SYS_futex, address, FUTEX_WAIT_PRIVATE, expected, relative_timeout, nullptr, 0);
+    if (result < 0)
+        return Error(errno, "futex wait");
+    return result;
+}
+
+Result<long> LinuxTarget::futex_wake(uint32_t* address, int count) {
+    long result = ::syscall(SYS_futex, address, FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+    if (result < 0)
+        return Error(errno, "futex wake");
+    return result;
+}
 
 void LinuxTarget::write_diagnostic(std::string_view line) {
     std::string text(line);

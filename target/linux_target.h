@@ -44,6 +44,13 @@ public:
     Result<void> random_bytes(std::span<uint8_t> buffer) override;
     uintptr_t vdso_address() override;
 
+    unsigned cpu_count() override;
+    void yield() override;
+
+    Result<long> futex_wait(uint32_t* address, uint32_t expected,
+                            const struct timespec* relative_timeout) override;
+    Result<long> futex_wake(uint32_t* address, int count) override;
+
     void write_diagnostic(std::string_view line) override;
 };
 

@@ -36,7 +36,9 @@ Result<int> LinuxTarget::file_open(const std::string& path, int flags, mode_t mo
     return fd;
 }
 
-Result<void> LinuxTarget::file_close(int fd) { return check(::close(fd)); }
+Result<void> LinuxTarget::file_close(int fd) {
+    return check(::close(fd));
+}
 
 Result<size_t> LinuxTarget::file_read(int fd, std::span<uint8_t> buffer) {
     return check_size(::read(fd, buffer.data(), buffer.size()));
@@ -64,7 +66,9 @@ Result<void> LinuxTarget::file_truncate(int fd, uint64_t size) {
     return check(::ftruncate(fd, static_cast<off_t>(size)));
 }
 
-Result<void> LinuxTarget::file_sync(int fd) { return check(::fsync(fd)); }
+Result<void> LinuxTarget::file_sync(int fd) {
+    return check(::fsync(fd));
+}
 
 Result<long> LinuxTarget::file_ioctl(int fd, unsigned long request, void* argument) {
     // Only terminal queries reach the host; anything else could hand the
@@ -122,7 +126,9 @@ Result<void> LinuxTarget::path_remove_directory(const std::string& path) {
     return check(::rmdir(path.c_str()));
 }
 
-Result<void> LinuxTarget::path_unlink(const std::string& path) { return check(::unlink(path.c_str())); }
+Result<void> LinuxTarget::path_unlink(const std::string& path) {
+    return check(::unlink(path.c_str()));
+}
 
 Result<void> LinuxTarget::path_rename(const std::string& from, const std::string& to) {
     return check(::rename(from.c_str(), to.c_str()));

@@ -45,7 +45,8 @@ public:
     virtual Result<long> file_ioctl(int fd, unsigned long request, void* argument) = 0;
 
     virtual Result<struct stat> path_stat(const std::string& path, bool follow_symlinks) = 0;
-    virtual Result<std::vector<HostDirectoryEntry>> path_list_directory(const std::string& path) = 0;
+    virtual Result<std::vector<HostDirectoryEntry>> path_list_directory(
+        const std::string& path) = 0;
     virtual Result<std::string> path_read_link(const std::string& path) = 0;
     virtual Result<void> path_make_directory(const std::string& path, mode_t mode) = 0;
     virtual Result<void> path_remove_directory(const std::string& path) = 0;
@@ -56,7 +57,8 @@ public:
     virtual Result<void> path_chmod(const std::string& path, mode_t mode) = 0;
     virtual Result<void> path_chown(const std::string& path, uid_t uid, gid_t gid) = 0;
     // times: {atime, mtime} with UTIME_NOW / UTIME_OMIT as utimensat(2).
-    virtual Result<void> path_set_times(const std::string& path, const struct timespec times[2]) = 0;
+    virtual Result<void> path_set_times(const std::string& path,
+                                        const struct timespec times[2]) = 0;
 
     // --- Memory: the kernel's one reserved region and fixed-address images. ---
     // Reserves (PROT_NONE) `size` bytes anywhere.
@@ -76,6 +78,16 @@ public:
     virtual Result<void> random_bytes(std::span<uint8_t> buffer) = 0;
     // The host's vDSO image (for AT_SYSINFO_EHDR) or 0 when there is none.
     virtual uintptr_t vdso_address() = 0;
+
+    // --- CPUs. ---
+    virtual unsigned cpu_count() = 0;  // CPUs the program may use, at least 1
+    virtual void yield() = 0;
+
+    // --- Futexes on program memory (one address space: the host's futex
+    // serves them directly). Returns the host's result (woken count or 0).
+    virtual Result<long> futex_wait(uint32_t* address, uint32_t expected,
+                                    const struct timespec* relative_timeout) = 0;
+    virtual Result<long> futex_wake(uint32_t* address, int count) = 0;
 
     // --- Diagnostics: one line to the host's stderr (strace, errors). ---
     virtual void write_diagnostic(std::string_view line) = 0;

@@ -1,0 +1,123 @@
+// Syscall entry and program enter/leave. See entry.h for the model and the
+// EntryState field offsets used here.
+#define STATE_KERNEL_FS 0
+#define STATE_PROGRAM_FS 8
+#define STATE_SELECTOR 16
+#define STATE_KERNEL_SP 32
+#define STATE_MXCSR 40
+#define STATE_FPU_CONTROL 44
+
+// The always-allowed range: syscalls whose next instruction lies here are not
+// dispatched. Only the sigreturn that ends the SIGSYS handler is in it.
+    .section .text.myst_allowed, "ax", @progbits
+    .globl myst_allowed_begin
+myst_allowed_begin:
+    .globl myst_sigreturn_trampoline
+myst_sigreturn_trampoline:
+    mov $15, %eax          // SYS_rt_sigreturn
+    syscall
+    ud2
+    .globl myst_allowed_end
+myst_allowed_end:
+
+    .text
+// SIGSYS handler: rdi = signal, rsi = siginfo, rdx = ucontext. Runs on the
+// kernel's signal stack with the program's FS base and the selector at BLOCK.
+    .globl myst_sigsys_entry
+    .type myst_sigsys_entry, @function
+myst_sigsys_entry:
+    rdgsbase %rax
+    rdfsbase %rcx
+    mov %rcx, STATE_PROGRAM_FS(%rax)
+    mov STATE_KERNEL_FS(%rax), %rcx
+    wrfsbase %rcx
+    movb $0, STATE_SELECTOR(%rax)
+    push %rax                  // keeps the stack 16-byte aligned for the call
+    call myst_sigsys_dispatch
+    pop %rax
+    mov STATE_PROGRAM_FS(%rax), %rcx
+    wrfsbase %rcx
+    movb $1, STATE_SELECTOR(%rax)
+    ret                        // to sa_restorer: myst_sigreturn_trampoline
+    .size myst_sigsys_entry, .-myst_sigsys_entry
+
+// Handler of the synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+// SIGTRAP). A fault in program code (selector at BLOCK) enters the kernel as a
+// syscall does; a fault in the kernel itself goes to myst_kernel_fault.
+    .globl myst_fault_entry
+    .type myst_fault_entry, @function
+myst_fault_entry:
+    rdgsbase %rax
+    test %rax, %rax
+    jz 1f
+    cmpb $1, STATE_SELECTOR(%rax)
+    jne 1f
+    rdfsbase %rcx
+    mov %rcx, STATE_PROGRAM_FS(%rax)
+    mov STATE_KERNEL_FS(%rax), %rcx
+    wrfsbase %rcx
+    movb $0, STATE_SELECTOR(%rax)
+    push %rax
+    call myst_fault_dispatch
+    pop %rax
+    mov STATE_PROGRAM_FS(%rax), %rcx
+    wrfsbase %rcx
+    movb $1, STATE_SELECTOR(%rax)
+    ret
+1:  jmp myst_kernel_fault
+    .size myst_fault_entry, .-myst_fault_entry
+
+// int myst_enter_program(EntryState* state, uint64_t entry, uint64_t stack)
+    .globl myst_enter_program
+    .type myst_enter_program, @function
+myst_enter_program:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, STATE_KERNEL_SP(%rdi)
+    stmxcsr STATE_MXCSR(%rdi)
+    fnstcw STATE_FPU_CONTROL(%rdi)
+    mov STATE_PROGRAM_FS(%rdi), %rax
+    wrfsbase %rax
+    mov %rdx, %rsp
+    mov %rsi, %r11
+    movb $1, STATE_SELECTOR(%rdi)
+    xor %eax, %eax
+    xor %ebx, %ebx
+    xor %ecx, %ecx
+    xor %edx, %edx             // no atexit function for the program
+    xor %esi, %esi
+    xor %edi, %edi
+    xor %ebp, %ebp
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    xor %r10d, %r10d
+    xor %r12d, %r12d
+    xor %r13d, %r13d
+    xor %r14d, %r14d
+    xor %r15d, %r15d
+    jmp *%r11
+    .size myst_enter_program, .-myst_enter_program
+
+// void myst_leave_program(EntryState* state, int status): back to the caller
+// of myst_enter_program, from a handler running with the kernel's FS base.
+    .globl myst_leave_program
+    .type myst_leave_program, @function
+myst_leave_program:
+    mov STATE_KERNEL_SP(%rdi), %rsp
+    ldmxcsr STATE_MXCSR(%rdi)
+    fldcw STATE_FPU_CONTROL(%rdi)
+    mov %esi, %eax
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+    .size myst_leave_program, .-myst_leave_program
+
+    .section .note.GNU-stack, "", @progbits

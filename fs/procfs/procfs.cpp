@@ -1,0 +1,371 @@
+#include "fs/procfs/procfs.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "fs/vfs/synthetic.h"
+
+namespace myst::fs {
+
+namespace {
+
+constexpr long kProcMagic = 0x9fa0;  // PROC_SUPER_MAGIC
+
+// What a per-process inode is; part of its inode number.
+enum class Kind : uint64_t {
+    directory = 1,
+    cmdline,
+    comm,
+    cwd,
+    environ,
+    exe,
+    fd_directory,
+    fd_link,
+    maps,
+    mounts,
+    root,
+    stat,
+    status,
+};
+
+// Per-process inode numbers: the pid, the kind and, for fd links, the fd.
+uint64_t process_ino(pid_t pid, Kind kind, int fd = 0) {
+    return (static_cast<uint64_t>(pid) + 1) << 32 | static_cast<uint64_t>(kind) << 24 |
+           (static_cast<uint64_t>(fd) & 0xffffff);
+}
+
+Result<int> parse_number(std::string_view name) {
+    int value = 0;
+    auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), value);
+    if (error != std::errc() || end != name.data() + name.size() || value < 0 ||
+        (name.size() > 1 && name.front() == '0'))
+        return Error(ENOENT, "no such file or directory");
+    return value;
+}
+
+// /proc/mounts escapes blanks and backslashes in paths as octal.
+std::string escape_mount_path(const std::string& path) {
+    std::string escaped;
+    for (char c : path) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
+            char octal[8];
+            std::snprintf(octal, sizeof(octal), "\\%03o", static_cast<unsigned char>(c));
+            escaped += octal;
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
+}
+
+class ProcFileSystem final : public SyntheticFileSystem {
+public:
+    ProcFileSystem(ProcessInfo& processes, const Vfs& vfs, Clock clock)
+        : SyntheticFileSystem("proc", kProcMagic, clock()),
+          processes(processes),
+          vfs(vfs),
+          clock(std::move(clock)) {}
+
+    ProcessInfo& processes;
+    const Vfs& vfs;
+    Clock clock;
+
+    Result<std::string> mounts_text() const {
+        std::string text;
+        for (const MountInfo& mount : vfs.mounts())
+            text +=
+                mount.type + " " + escape_mount_path(mount.path) + " " + mount.type + " rw 0 0\n";
+        return text;
+    }
+};
+
+std::shared_ptr<Inode> text_file(ProcFileSystem& fs, uint64_t ino, mode_t permissions,
+                                 GeneratedFile::Generator content) {
+    return std::make_shared<GeneratedFile>(fs, ino, permissions, std::move(content));
+}
+
+std::shared_ptr<Inode> symlink_to(ProcFileSystem& fs, uint64_t ino,
+                                  GeneratedSymlink::Generator target) {
+    return std::make_shared<GeneratedSymlink>(fs, ino, std::move(target));
+}
+
+Result<std::string> status_text(ProcessInfo& processes, pid_t pid) {
+    ProcessStatus st = TRY(processes.status(pid));
+    auto ids = [](unsigned a, unsigned b, unsigned c) {
+        return std::to_string(a) + "\t" + std::to_string(b) + "\t" + std::to_string(c) + "\t" +
+               std::to_string(b) + "\n";
+    };
+    std::string state = st.state == 'R'   ? "R (running)"
+                        : st.state == 'S' ? "S (sleeping)"
+                        : st.state == 'Z' ? "Z (zombie)"
+                                          : std::string(1, st.state);
+    return "Name:\t" + st.name + "\nState:\t" + state + "\nTgid:\t" + std::to_string(st.pid) +
+           "\nNgid:\t0\nPid:\t" + std::to_string(st.pid) + "\nPPid:\t" +
+           std::to_string(st.parent_pid) + "\nTracerPid:\t0\nUid:\t" +
+           ids(st.uid, st.euid, st.suid) + "Gid:\t" + ids(st.gid, st.egid, st.sgid) +
+           "FDSize:\t64\nGroups:\t\nVmSize:\t" + std::to_string(st.virtual_memory_bytes / 1024) +
+           " kB\nVmRSS:\t" + std::to_string(st.resident_memory_bytes / 1024) + " kB\nThreads:\t" +
+           std::to_string(st.threads) + "\n";
+}
+
+Result<std::string> stat_text(ProcessInfo& processes, pid_t pid) {
+    ProcessStatus st = TRY(processes.status(pid));
+    // The 52 fields of proc(5); those the kernel does not track are 0.
+    std::string text = std::to_string(st.pid) + " (" + st.name + ") " + st.state;
+    std::vector<std::string> fields(49, "0");  // fields 4..52
+    auto set = [&](int number, std::string value) { fields[number - 4] = std::move(value); };
+    set(4, std::to_string(st.parent_pid));
+    set(5, std::to_string(st.pid));  // process group
+    set(6, std::to_string(st.pid));  // session
+    set(8, "-1");                    // no terminal process group
+    set(18, "20");                   // priority
+    set(20, std::to_string(st.threads));
+    set(23, std::to_string(st.virtual_memory_bytes));
+    set(24, std::to_string(st.resident_memory_bytes / 4096));
+    set(25, "18446744073709551615");  // RLIM_INFINITY
+    set(38, "17");                    // SIGCHLD
+    for (const std::string& field : fields)
+        text += " " + field;
+    return text + "\n";
+}
+
+// What /proc/<pid>/fd/N leads to when the open file has no path: its
+// status, and opening it opens the same object again (as Linux does for
+// pipes).
+class PathlessFileInode final : public SyntheticInode {
+public:
+    PathlessFileInode(SyntheticFileSystem& fs, uint64_t ino, mode_t mode,
+                      std::shared_ptr<OpenFile> file)
+        : SyntheticInode(fs, ino, mode), m_file(std::move(file)) {}
+
+    Result<std::shared_ptr<OpenFile>> open(const PathRef&, int flags) override {
+        return m_file->reopen(flags);
+    }
+
+protected:
+    Result<struct stat> read_stat() override { return m_file->stat(); }
+
+private:
+    std::shared_ptr<OpenFile> m_file;
+};
+
+// /proc/<pid>/fd/N: a link to what the descriptor refers to.
+class FdLink final : public SyntheticInode {
+public:
+    FdLink(ProcFileSystem& fs, pid_t pid, int fd)
+        : SyntheticInode(fs, process_ino(pid, Kind::fd_link, fd), S_IFLNK | 0700),
+          m_processes(fs.processes),
+          m_pid(pid),
+          m_fd(fd) {}
+
+    Result<std::string> read_link() override {
+        std::shared_ptr<OpenFile> file = TRY(m_processes.open_file(m_pid, m_fd));
+        return file->describe();
+    }
+    PathRef magic_link_target(const PathRef& link) override {
+        auto file = m_processes.open_file(m_pid, m_fd);
+        if (file.is_error())
+            return nullptr;
+        if (PathRef path = file.value()->path())
+            return path;
+        // A file without a path (pipe, host stream) is reached through a
+        // stand-in inode that opens the same object again.
+        auto st = file.value()->stat();
+        if (st.is_error())
+            return nullptr;
+        auto inode =
+            std::make_shared<PathlessFileInode>(static_cast<SyntheticFileSystem&>(file_system()),
+                                                ino(), st.value().st_mode, file.release_value());
+        return std::make_shared<PathNode>(link->parent(), link->name(), std::move(inode),
+                                          link->mount());
+    }
+
+private:
+    ProcessInfo& m_processes;
+    pid_t m_pid;
+    int m_fd;
+};
+
+class FdDirectory final : public SyntheticInode {
+public:
+    FdDirectory(ProcFileSystem& fs, pid_t pid)
+        : SyntheticInode(fs, process_ino(pid, Kind::fd_directory), S_IFDIR | 0500),
+          m_fs(fs),
+          m_pid(pid) {}
+
+    Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
+        int fd = TRY(parse_number(name));
+        auto file = m_fs.processes.open_file(m_pid, fd);
+        if (file.is_error())
+            return Error(ENOENT, "no such file descriptor");
+        return std::shared_ptr<Inode>(std::make_shared<FdLink>(m_fs, m_pid, fd));
+    }
+    Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override {
+        std::vector<int> fds = TRY(m_fs.processes.open_fds(m_pid));
+        std::vector<DirectoryEntry> entries;
+        for (int fd : fds)
+            entries.push_back(
+                {std::to_string(fd), process_ino(m_pid, Kind::fd_link, fd), DT_LNK, 0});
+        return list_entries(entries, cookie, visit);
+    }
+
+protected:
+    nlink_t link_count() override { return 2; }
+
+private:
+    ProcFileSystem& m_fs;
+    pid_t m_pid;
+};
+
+class ProcessDirectory final : public SyntheticInode {
+public:
+    ProcessDirectory(ProcFileSystem& fs, pid_t pid)
+        : SyntheticInode(fs, process_ino(pid, Kind::directory), S_IFDIR | 0555),
+          m_fs(fs),
+          m_pid(pid) {}
+
+    Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
+        ProcessInfo& processes = m_fs.processes;
+        const pid_t pid = m_pid;
+        auto ino = [pid](Kind kind) { return process_ino(pid, kind); };
+        if (name == "cmdline")
+            return text_file(m_fs, ino(Kind::cmdline), 0444,
+                             [&processes, pid] { return processes.cmdline(pid); });
+        if (name == "comm")
+            return text_file(m_fs, ino(Kind::comm), 0644,
+                             [&processes, pid]() -> Result<std::string> {
+                                 return TRY(processes.status(pid)).name + "\n";
+                             });
+        if (name == "cwd")
+            return symlink_to(m_fs, ino(Kind::cwd),
+                              [&processes, pid] { return processes.cwd_path(pid); });
+        if (name == "environ")
+            return text_file(m_fs, ino(Kind::environ), 0400,
+                             [&processes, pid] { return processes.environ(pid); });
+        if (name == "exe")
+            return symlink_to(m_fs, ino(Kind::exe),
+                              [&processes, pid] { return processes.executable_path(pid); });
+        if (name == "fd")
+            return std::shared_ptr<Inode>(std::make_shared<FdDirectory>(m_fs, pid));
+        if (name == "maps")
+            return text_file(m_fs, ino(Kind::maps), 0444,
+                             [&processes, pid] { return processes.maps(pid); });
+        if (name == "mounts")
+            return text_file(m_fs, ino(Kind::mounts), 0444,
+                             [&fs = m_fs] { return fs.mounts_text(); });
+        if (name == "root")
+            return symlink_to(m_fs, ino(Kind::root),
+                              []() -> Result<std::string> { return std::string("/"); });
+        if (name == "stat")
+            return text_file(m_fs, ino(Kind::stat), 0444,
+                             [&processes, pid] { return stat_text(processes, pid); });
+        if (name == "status")
+            return text_file(m_fs, ino(Kind::status), 0444,
+                             [&processes, pid] { return status_text(processes, pid); });
+        return Error(ENOENT, "no such file or directory");
+    }
+
+    Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override {
+        static constexpr std::pair<const char*, Kind> kEntries[] = {
+            {"cmdline", Kind::cmdline}, {"comm", Kind::comm},     {"cwd", Kind::cwd},
+            {"environ", Kind::environ}, {"exe", Kind::exe},       {"fd", Kind::fd_directory},
+            {"maps", Kind::maps},       {"mounts", Kind::mounts}, {"root", Kind::root},
+            {"stat", Kind::stat},       {"status", Kind::status},
+        };
+        std::vector<DirectoryEntry> entries;
+        for (const auto& [name, kind] : kEntries) {
+            uint8_t type = kind == Kind::fd_directory ? DT_DIR
+                           : (kind == Kind::cwd || kind == Kind::exe || kind == Kind::root)
+                               ? DT_LNK
+                               : DT_REG;
+            entries.push_back({name, process_ino(m_pid, kind), type, 0});
+        }
+        return list_entries(entries, cookie, visit);
+    }
+
+protected:
+    nlink_t link_count() override { return 3; }
+
+private:
+    ProcFileSystem& m_fs;
+    pid_t m_pid;
+};
+
+class ProcRoot final : public SyntheticInode {
+public:
+    explicit ProcRoot(ProcFileSystem& fs) : SyntheticInode(fs, 1, S_IFDIR | 0555), m_fs(fs) {
+        uint64_t ino = 2;
+        ProcessInfo& processes = fs.processes;
+        m_fixed.emplace_back("cpuinfo", text_file(fs, ino++, 0444, []() -> Result<std::string> {
+                                 return std::string(
+                                     "processor\t: 0\nvendor_id\t: myst\nmodel name\t: myst "
+                                     "virtual CPU\ncpu cores\t: 1\nflags\t\t: fpu sse sse2\n\n");
+                             }));
+        m_fixed.emplace_back(
+            "meminfo", text_file(fs, ino++, 0444, [&processes]() -> Result<std::string> {
+                MemoryInfo info = processes.memory_info();
+                auto line = [](const char* name, uint64_t bytes) {
+                    char text[64];
+                    std::snprintf(text, sizeof(text), "%-16s%8llu kB\n", name,
+                                  static_cast<unsigned long long>(bytes / 1024));
+                    return std::string(text);
+                };
+                return line("MemTotal:", info.total_bytes) +
+                       line("MemFree:", info.available_bytes) +
+                       line("MemAvailable:", info.available_bytes) + line("Buffers:", 0) +
+                       line("Cached:", 0) + line("SwapTotal:", 0) + line("SwapFree:", 0);
+            }));
+        m_fixed.emplace_back("mounts", symlink_to(fs, ino++, []() -> Result<std::string> {
+                                 return std::string("self/mounts");
+                             }));
+        m_fixed.emplace_back("self", symlink_to(fs, ino++, [&processes]() -> Result<std::string> {
+                                 return std::to_string(processes.current_pid());
+                             }));
+        m_fixed.emplace_back("uptime", text_file(fs, ino++, 0444, [&fs]() -> Result<std::string> {
+                                 struct timespec now = fs.clock();
+                                 struct timespec birth = fs.birth();
+                                 double seconds = static_cast<double>(now.tv_sec - birth.tv_sec) +
+                                                  (now.tv_nsec - birth.tv_nsec) / 1e9;
+                                 char text[64];
+                                 std::snprintf(text, sizeof(text), "%.2f %.2f\n", seconds, seconds);
+                                 return std::string(text);
+                             }));
+    }
+
+    Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
+        for (const auto& [fixed_name, inode] : m_fixed) {
+            if (fixed_name == name)
+                return inode;
+        }
+        pid_t pid = TRY(parse_number(name));
+        if (m_fs.processes.status(pid).is_error())
+            return Error(ENOENT, "no such process");
+        return std::shared_ptr<Inode>(std::make_shared<ProcessDirectory>(m_fs, pid));
+    }
+
+    Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override {
+        std::vector<DirectoryEntry> entries;
+        for (pid_t pid : m_fs.processes.pids())
+            entries.push_back({std::to_string(pid), process_ino(pid, Kind::directory), DT_DIR, 0});
+        for (const auto& [name, inode] : m_fixed)
+            entries.push_back({name, inode->ino(), directory_entry_type(inode->type()), 0});
+        return list_entries(entries, cookie, visit);
+    }
+
+protected:
+    nlink_t link_count() override { return 2 + static_cast<nlink_t>(m_fs.processes.pids().size()); }
+
+private:
+    ProcFileSystem& m_fs;
+    std::vector<std::pair<std::string, std::shared_ptr<Inode>>> m_fixed;
+};
+
+}  // namespace
+
+std::shared_ptr<FileSystem> create_procfs(ProcessInfo& processes, const Vfs& vfs, Clock clock) {
+    auto fs = std::make_shared<ProcFileSystem>(processes, vfs, std::move(clock));
+    fs->set_root(std::make_shared<ProcRoot>(*fs));
+    return fs;
+}
+
+}  // namespace myst::fs

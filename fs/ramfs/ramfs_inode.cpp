@@ -1,0 +1,422 @@
+#include "fs/ramfs/ramfs_inode.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "fs/ramfs/ramfs.h"
+#include "fs/vfs/open_file.h"
+
+namespace myst::fs {
+
+namespace ramfs {
+
+namespace {
+
+constexpr uint64_t kMaxFileSize = std::numeric_limits<int64_t>::max();
+// tmpfs counts 20 bytes per directory entry in a directory's st_size.
+constexpr uint64_t kBogusDirentSize = 20;
+
+bool is_omitted(const struct timespec& time) {
+    return time.tv_nsec == UTIME_OMIT;
+}
+
+}  // namespace
+
+RamFileSystem::RamFileSystem(Clock clock, mode_t root_mode) : m_clock(std::move(clock)) {
+    std::lock_guard guard(m_lock);
+    m_root = make_inode_locked({S_IFDIR | (root_mode & 07777), 0, 0, 0});
+}
+
+std::shared_ptr<Inode> RamFileSystem::root() {
+    return m_root;
+}
+
+std::shared_ptr<RamInode> RamFileSystem::make_inode_locked(const NewInode& attributes) {
+    return std::make_shared<RamInode>(*this, m_next_ino++, attributes, m_clock());
+}
+
+Result<struct statfs> RamFileSystem::statfs() {
+    struct statfs st = TRY(FileSystem::statfs());
+    // Memory is the limit; report the pages in use and a generous rest.
+    constexpr uint64_t kFreeBlocks = 1 << 18;  // 1 GiB of 4 KiB blocks
+    uint64_t used = static_cast<uint64_t>(std::max<int64_t>(m_pages.load(), 0));
+    st.f_blocks = used + kFreeBlocks;
+    st.f_bfree = kFreeBlocks;
+    st.f_bavail = kFreeBlocks;
+    {
+        std::lock_guard guard(m_lock);
+        st.f_files = m_next_ino + kFreeBlocks;
+    }
+    st.f_ffree = kFreeBlocks;
+    return st;
+}
+
+RamInode::RamInode(RamFileSystem& fs, uint64_t ino, const NewInode& attributes, struct timespec now)
+    : Inode(fs, ino, attributes.mode),
+      m_mode(attributes.mode),
+      m_uid(attributes.uid),
+      m_gid(attributes.gid),
+      m_rdev(attributes.rdev),
+      m_atime(now),
+      m_mtime(now),
+      m_ctime(now) {
+    if (is_directory())
+        m_nlink = 2;
+}
+
+RamInode::~RamInode() {
+    ramfs().pages_in_use() -= static_cast<int64_t>(m_pages.size());
+}
+
+RamFileSystem& RamInode::ramfs() const {
+    return static_cast<RamFileSystem&>(file_system());
+}
+
+std::shared_ptr<RamInode> RamInode::child_locked(std::string_view name) const {
+    auto it = m_entries.find(name);
+    return it == m_entries.end() ? nullptr : it->second.inode;
+}
+
+void RamInode::add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode) {
+    if (inode->is_directory())
+        ++m_nlink;  // the child's ".."
+    else
+        ++inode->m_nlink;
+    uint64_t cookie = m_next_cookie++;
+    m_names_by_cookie.emplace(cookie, std::string(name));
+    m_entries.emplace(std::string(name), Entry{cookie, std::move(inode)});
+}
+
+std::shared_ptr<RamInode> RamInode::remove_entry_locked(std::string_view name) {
+    auto it = m_entries.find(name);
+    if (it == m_entries.end())
+        return nullptr;
+    std::shared_ptr<RamInode> inode = std::move(it->second.inode);
+    m_names_by_cookie.erase(it->second.cookie);
+    m_entries.erase(it);
+    if (inode->is_directory())
+        --m_nlink;
+    else if (inode->m_nlink > 0)
+        --inode->m_nlink;
+    return inode;
+}
+
+void RamInode::touch_locked(struct timespec now) {
+    m_mtime = now;
+    m_ctime = now;
+}
+
+void RamInode::set_attributes_locked(mode_t mode, uid_t uid, gid_t gid, struct timespec time) {
+    m_mode = type() | (mode & 07777);
+    m_uid = uid;
+    m_gid = gid;
+    m_atime = m_mtime = m_ctime = time;
+}
+
+Result<struct stat> RamInode::read_stat() {
+    std::lock_guard guard(ramfs().lock());
+    struct stat st {};
+    st.st_ino = ino();
+    st.st_mode = m_mode;
+    st.st_nlink = m_nlink;
+    st.st_uid = m_uid;
+    st.st_gid = m_gid;
+    st.st_rdev = m_rdev;
+    if (is_regular())
+        st.st_size = static_cast<off_t>(m_size);
+    else if (is_symlink())
+        st.st_size = static_cast<off_t>(m_symlink_target.size());
+    else if (is_directory())
+        st.st_size = static_cast<off_t>((m_entries.size() + 2) * kBogusDirentSize);
+    st.st_blksize = 4096;
+    st.st_blocks = static_cast<blkcnt_t>(m_pages.size() * (kPageSize / 512));
+    st.st_atim = m_atime;
+    st.st_mtim = m_mtime;
+    st.st_ctim = m_ctime;
+    return st;
+}
+
+Result<std::shared_ptr<Inode>> RamInode::lookup(std::string_view name) {
+    if (!is_directory())
+        return Error(ENOTDIR, "not a directory");
+    std::lock_guard guard(ramfs().lock());
+    std::shared_ptr<RamInode> child = child_locked(name);
+    if (!child)
+        return Error(ENOENT, "no such file or directory");
+    return std::shared_ptr<Inode>(std::move(child));
+}
+
+Result<void> RamInode::read_directory(uint64_t cookie, const DirectoryVisitor& visit) {
+    if (!is_directory())
+        return Error(ENOTDIR, "not a directory");
+    std::lock_guard guard(ramfs().lock());
+    for (auto it = m_names_by_cookie.lower_bound(cookie); it != m_names_by_cookie.end(); ++it) {
+        const Entry& entry = m_entries.find(it->second)->second;
+        DirectoryEntry listed{it->second, entry.inode->ino(),
+                              directory_entry_type(entry.inode->type()), it->first + 1};
+        if (!visit(listed))
+            break;
+    }
+    return {};
+}
+
+Result<std::shared_ptr<Inode>> RamInode::create_locked(std::string_view name,
+                                                       const NewInode& attributes,
+                                                       std::string_view symlink_target) {
+    if (!is_directory())
+        return Error(ENOTDIR, "not a directory");
+    if (m_nlink == 0)
+        return Error(ENOENT, "directory was removed");
+    if (m_entries.find(name) != m_entries.end())
+        return Error(EEXIST, "file exists");
+    std::shared_ptr<RamInode> inode = ramfs().make_inode_locked(attributes);
+    inode->m_symlink_target = std::string(symlink_target);
+    add_entry_locked(name, inode);
+    touch_locked(ramfs().now());
+    return std::shared_ptr<Inode>(std::move(inode));
+}
+
+Result<std::shared_ptr<Inode>> RamInode::create(std::string_view name, const NewInode& attributes) {
+    std::lock_guard guard(ramfs().lock());
+    return create_locked(name, attributes, {});
+}
+
+Result<std::shared_ptr<Inode>> RamInode::create_symlink(std::string_view name,
+                                                        std::string_view target,
+                                                        const NewInode& attributes) {
+    std::lock_guard guard(ramfs().lock());
+    NewInode link = attributes;
+    link.mode = S_IFLNK | 0777;
+    return create_locked(name, link, target);
+}
+
+Result<void> RamInode::link(std::string_view name, const std::shared_ptr<Inode>& target) {
+    auto* same_fs = dynamic_cast<RamInode*>(target.get());
+    if (!same_fs || &same_fs->file_system() != &file_system())
+        return Error(EXDEV, "hard link across file systems");
+    if (!is_directory())
+        return Error(ENOTDIR, "not a directory");
+    if (target->is_directory())
+        return Error(EPERM, "cannot hard-link a directory");
+    std::lock_guard guard(ramfs().lock());
+    if (same_fs->m_nlink == 0)
+        return Error(ENOENT, "file was removed");
+    if (m_entries.find(name) != m_entries.end())
+        return Error(EEXIST, "file exists");
+    add_entry_locked(name, std::static_pointer_cast<RamInode>(target));
+    struct timespec now = ramfs().now();
+    touch_locked(now);
+    same_fs->m_ctime = now;
+    return {};
+}
+
+Result<void> RamInode::unlink(std::string_view name) {
+    if (!is_directory())
+        return Error(ENOTDIR, "not a directory");
+    std::lock_guard guard(ramfs().lock());
+    std::shared_ptr<RamInode> child = child_locked(name);
+    if (!child)
+        return Error(ENOENT, "no such file or directory");
+    if (child->is_directory())
+        return Error(EISDIR, "is a directory");
+    remove_entry_locked(name);
+    struct timespec now = ramfs().now();
+    touch_locked(now);
+    child->m_ctime = now;
+    return {};
+}
+
+Result<void> RamInode::remove_directory(std::string_view name) {
+    if (!is_directory())
+        return Error(ENOTDIR, "not a directory");
+    std::lock_guard guard(ramfs().lock());
+    std::shared_ptr<RamInode> child = child_locked(name);
+    if (!child)
+        return Error(ENOENT, "no such file or directory");
+    if (!child->is_directory())
+        return Error(ENOTDIR, "not a directory");
+    if (!child->m_entries.empty())
+        return Error(ENOTEMPTY, "directory not empty");
+    remove_entry_locked(name);
+    child->m_nlink = 0;
+    touch_locked(ramfs().now());
+    return {};
+}
+
+Result<void> RamInode::rename(std::string_view old_name, Inode& new_parent,
+                              std::string_view new_name) {
+    auto* destination = dynamic_cast<RamInode*>(&new_parent);
+    if (!destination || &destination->file_system() != &file_system())
+        return Error(EXDEV, "rename across file systems");
+    if (!is_directory() || !destination->is_directory())
+        return Error(ENOTDIR, "not a directory");
+    std::lock_guard guard(ramfs().lock());
+    std::shared_ptr<RamInode> source = child_locked(old_name);
+    if (!source)
+        return Error(ENOENT, "no such file or directory");
+    if (destination->m_nlink == 0)
+        return Error(ENOENT, "directory was removed");
+    if (std::shared_ptr<RamInode> replaced = destination->child_locked(new_name)) {
+        if (replaced.get() == source.get())
+            return {};
+        if (replaced->is_directory() && !replaced->m_entries.empty())
+            return Error(ENOTEMPTY, "directory not empty");
+        destination->remove_entry_locked(new_name);
+        if (replaced->is_directory())
+            replaced->m_nlink = 0;
+        replaced->m_ctime = ramfs().now();
+    }
+    // `source` keeps the inode alive between the two steps; its link count
+    // goes down and up again.
+    remove_entry_locked(old_name);
+    destination->add_entry_locked(new_name, source);
+    struct timespec now = ramfs().now();
+    touch_locked(now);
+    destination->touch_locked(now);
+    source->m_ctime = now;
+    return {};
+}
+
+Result<size_t> RamInode::read_at(uint64_t offset, std::span<uint8_t> buffer) {
+    if (!is_regular())
+        return Inode::read_at(offset, buffer);
+    std::lock_guard guard(ramfs().lock());
+    if (offset >= m_size)
+        return size_t{0};
+    size_t count = static_cast<size_t>(std::min<uint64_t>(buffer.size(), m_size - offset));
+    size_t done = 0;
+    while (done < count) {
+        uint64_t position = offset + done;
+        uint64_t index = position / kPageSize;
+        size_t within = position % kPageSize;
+        size_t chunk = std::min(count - done, kPageSize - within);
+        auto it = m_pages.find(index);
+        if (it == m_pages.end())
+            std::memset(buffer.data() + done, 0, chunk);
+        else
+            std::memcpy(buffer.data() + done, it->second->data() + within, chunk);
+        done += chunk;
+    }
+    return count;
+}
+
+Result<size_t> RamInode::write_locked(uint64_t offset, std::span<const uint8_t> data) {
+    if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset)
+        return Error(EFBIG, "file too large");
+    size_t done = 0;
+    while (done < data.size()) {
+        uint64_t position = offset + done;
+        uint64_t index = position / kPageSize;
+        size_t within = position % kPageSize;
+        size_t chunk = std::min(data.size() - done, kPageSize - within);
+        std::unique_ptr<Page>& page = m_pages[index];
+        if (!page) {
+            page = std::make_unique<Page>();
+            ++ramfs().pages_in_use();
+        }
+        std::memcpy(page->data() + within, data.data() + done, chunk);
+        done += chunk;
+    }
+    m_size = std::max<uint64_t>(m_size, offset + data.size());
+    return data.size();
+}
+
+Result<size_t> RamInode::write_at(uint64_t offset, std::span<const uint8_t> data) {
+    if (!is_regular())
+        return Inode::write_at(offset, data);
+    std::lock_guard guard(ramfs().lock());
+    size_t written = TRY(write_locked(offset, data));
+    if (written > 0)
+        touch_locked(ramfs().now());
+    return written;
+}
+
+Result<uint64_t> RamInode::append(std::span<const uint8_t> data) {
+    if (!is_regular())
+        return Inode::append(data);
+    std::lock_guard guard(ramfs().lock());
+    TRY(write_locked(m_size, data));
+    if (!data.empty())
+        touch_locked(ramfs().now());
+    return m_size;
+}
+
+void RamInode::resize_locked(uint64_t size) {
+    if (size < m_size) {
+        // Drop whole pages past the end and zero the tail of the last one,
+        // so that growing again reads zeros.
+        uint64_t first_dropped = (size + kPageSize - 1) / kPageSize;
+        auto it = m_pages.lower_bound(first_dropped);
+        ramfs().pages_in_use() -= static_cast<int64_t>(std::distance(it, m_pages.end()));
+        m_pages.erase(it, m_pages.end());
+        if (size % kPageSize != 0) {
+            auto last = m_pages.find(size / kPageSize);
+            if (last != m_pages.end())
+                std::memset(last->second->data() + size % kPageSize, 0,
+                            kPageSize - size % kPageSize);
+        }
+    }
+    m_size = size;
+}
+
+Result<void> RamInode::truncate(uint64_t size) {
+    if (!is_regular())
+        return Inode::truncate(size);
+    if (size > kMaxFileSize)
+        return Error(EFBIG, "file too large");
+    std::lock_guard guard(ramfs().lock());
+    resize_locked(size);
+    touch_locked(ramfs().now());
+    return {};
+}
+
+Result<std::string> RamInode::read_link() {
+    if (!is_symlink())
+        return Inode::read_link();
+    std::lock_guard guard(ramfs().lock());
+    return m_symlink_target;
+}
+
+Result<void> RamInode::chmod(mode_t permissions) {
+    std::lock_guard guard(ramfs().lock());
+    m_mode = type() | (permissions & 07777);
+    m_ctime = ramfs().now();
+    return {};
+}
+
+Result<void> RamInode::chown(uid_t uid, gid_t gid) {
+    std::lock_guard guard(ramfs().lock());
+    if (uid != static_cast<uid_t>(-1))
+        m_uid = uid;
+    if (gid != static_cast<gid_t>(-1))
+        m_gid = gid;
+    m_ctime = ramfs().now();
+    return {};
+}
+
+Result<void> RamInode::set_times(const struct timespec times[2]) {
+    std::lock_guard guard(ramfs().lock());
+    if (!is_omitted(times[0]))
+        m_atime = times[0];
+    if (!is_omitted(times[1]))
+        m_mtime = times[1];
+    m_ctime = ramfs().now();
+    return {};
+}
+
+Result<std::shared_ptr<OpenFile>> RamInode::open(const PathRef& path, int flags) {
+    // FIXME: device nodes and fifos in the image need a device table and
+    // pipes; until then only devfs serves devices.
+    if (S_ISCHR(type()) || S_ISBLK(type()) || S_ISFIFO(type()))
+        return Error(ENXIO, "no device behind this node");
+    return Inode::open(path, flags);
+}
+
+}  // namespace ramfs
+
+std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode) {
+    return std::make_shared<ramfs::RamFileSystem>(std::move(clock), root_mode);
+}
+
+}  // namespace myst::fs

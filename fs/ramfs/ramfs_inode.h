@@ -1,0 +1,122 @@
+// ramfs internals: one lock per file system guards every inode of it (a
+// rename touches two directories; one lock keeps that simple and safe).
+// Functions named *_locked expect that lock held.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "fs/vfs/inode.h"
+
+namespace myst::fs::ramfs {
+
+class RamInode;
+
+class RamFileSystem final : public FileSystem {
+public:
+    RamFileSystem(Clock clock, mode_t root_mode);
+
+    std::shared_ptr<Inode> root() override;
+    std::string_view type_name() const override { return "ramfs"; }
+    Result<struct statfs> statfs() override;
+
+    std::mutex& lock() { return m_lock; }
+    struct timespec now() const {
+        return m_clock();
+    }
+    std::shared_ptr<RamInode> root_inode() const { return m_root; }
+    // A new inode, not yet in any directory (nlink 0).
+    std::shared_ptr<RamInode> make_inode_locked(const NewInode& attributes);
+    // Bytes in file pages, for statfs.
+    std::atomic<int64_t>& pages_in_use() { return m_pages; }
+
+private:
+    std::mutex m_lock;
+    Clock m_clock;
+    uint64_t m_next_ino = 1;
+    std::atomic<int64_t> m_pages{0};
+    std::shared_ptr<RamInode> m_root;
+};
+
+class RamInode final : public Inode {
+public:
+    static constexpr size_t kPageSize = 4096;
+    using Page = std::array<uint8_t, kPageSize>;
+
+    RamInode(RamFileSystem& fs, uint64_t ino, const NewInode& attributes, struct timespec now);
+    ~RamInode() override;
+
+    Result<std::shared_ptr<Inode>> lookup(std::string_view name) override;
+    Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override;
+    Result<std::shared_ptr<Inode>> create(std::string_view name,
+                                          const NewInode& attributes) override;
+    Result<std::shared_ptr<Inode>> create_symlink(std::string_view name, std::string_view target,
+                                                  const NewInode& attributes) override;
+    Result<void> link(std::string_view name, const std::shared_ptr<Inode>& target) override;
+    Result<void> unlink(std::string_view name) override;
+    Result<void> remove_directory(std::string_view name) override;
+    Result<void> rename(std::string_view old_name, Inode& new_parent,
+                        std::string_view new_name) override;
+
+    Result<size_t> read_at(uint64_t offset, std::span<uint8_t> buffer) override;
+    Result<size_t> write_at(uint64_t offset, std::span<const uint8_t> data) override;
+    Result<uint64_t> append(std::span<const uint8_t> data) override;
+    Result<void> truncate(uint64_t size) override;
+    Result<std::string> read_link() override;
+
+    Result<void> chmod(mode_t permissions) override;
+    Result<void> chown(uid_t uid, gid_t gid) override;
+    Result<void> set_times(const struct timespec times[2]) override;
+
+    Result<std::shared_ptr<OpenFile>> open(const PathRef& path, int flags) override;
+
+    // --- For the CPIO loader and the operations above (fs lock held). ---
+    std::shared_ptr<RamInode> child_locked(std::string_view name) const;
+    // Adds an entry without touching times (the caller sets them).
+    void add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode);
+    std::shared_ptr<RamInode> remove_entry_locked(std::string_view name);
+    Result<size_t> write_locked(uint64_t offset, std::span<const uint8_t> data);
+    void set_symlink_target_locked(std::string target) { m_symlink_target = std::move(target); }
+    void set_attributes_locked(mode_t mode, uid_t uid, gid_t gid, struct timespec time);
+    bool has_entries_locked() const { return !m_entries.empty(); }
+    uint32_t links_locked() const { return m_nlink; }
+
+protected:
+    Result<struct stat> read_stat() override;
+
+private:
+    struct Entry {
+        uint64_t cookie;
+        std::shared_ptr<RamInode> inode;
+    };
+
+    RamFileSystem& ramfs() const;
+    // Marks a change of the directory's entries.
+    void touch_locked(struct timespec now);
+    Result<std::shared_ptr<Inode>> create_locked(std::string_view name, const NewInode& attributes,
+                                                 std::string_view symlink_target);
+    void resize_locked(uint64_t size);
+
+    mode_t m_mode;
+    uid_t m_uid;
+    gid_t m_gid;
+    dev_t m_rdev;
+    uint32_t m_nlink = 0;
+    struct timespec m_atime, m_mtime, m_ctime;
+
+    // Regular files: pages by index; a missing page is a hole of zeros.
+    uint64_t m_size = 0;
+    std::map<uint64_t, std::unique_ptr<Page>> m_pages;
+    std::string m_symlink_target;
+
+    // Directories: entries by name, and by cookie for stable listing order.
+    std::map<std::string, Entry, std::less<>> m_entries;
+    std::map<uint64_t, std::string> m_names_by_cookie;
+    uint64_t m_next_cookie = 0;
+};
+
+}  // namespace myst::fs::ramfs

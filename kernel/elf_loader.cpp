@@ -1,0 +1,234 @@
+#include "kernel/elf_loader.h"
+
+#include <elf.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace myst::kernel {
+
+namespace {
+
+struct ElfFile {
+    const ExecutableFile& file;
+    Elf64_Ehdr header{};
+    std::vector<Elf64_Phdr> segments;
+};
+
+struct LoadedElf {
+    uint64_t bias = 0;  // added to every p_vaddr
+    uint64_t entry = 0;
+    uint64_t program_headers = 0;  // where the program headers are in memory
+    uint16_t program_header_count = 0;
+    uint64_t end = 0;  // first page past the highest segment
+    std::string interpreter;
+};
+
+Error not_executable(const std::string& path, const std::string& why) {
+    return Error(ENOEXEC, path + ": " + why);
+}
+
+Result<ElfFile> parse_elf(const ExecutableFile& file) {
+    ElfFile elf{file, {}, {}};
+    const auto& bytes = file.bytes;
+    if (bytes.size() < 4 || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0)
+        return not_executable(file.path, "not an ELF file");
+    if (bytes.size() < sizeof(Elf64_Ehdr))
+        return not_executable(file.path, "truncated ELF header");
+    if (bytes[EI_CLASS] != ELFCLASS64)
+        return not_executable(file.path, "32-bit ELF; only x86-64 programs run");
+    std::memcpy(&elf.header, bytes.data(), sizeof elf.header);
+    const Elf64_Ehdr& h = elf.header;
+    if (bytes[EI_DATA] != ELFDATA2LSB || h.e_machine != EM_X86_64)
+        return not_executable(file.path, "ELF for another machine; only x86-64 programs run");
+    if (h.e_type != ET_EXEC && h.e_type != ET_DYN)
+        return not_executable(file.path,
+                              "ELF is not an executable (type " + std::to_string(h.e_type) + ")");
+    if (h.e_phentsize != sizeof(Elf64_Phdr) || h.e_phnum == 0 || h.e_phnum > 256 ||
+        h.e_phoff > bytes.size() || h.e_phnum * sizeof(Elf64_Phdr) > bytes.size() - h.e_phoff)
+        return not_executable(file.path, "truncated or corrupt program headers");
+    elf.segments.resize(h.e_phnum);
+    std::memcpy(elf.segments.data(), bytes.data() + h.e_phoff, h.e_phnum * sizeof(Elf64_Phdr));
+    bool loadable = false;
+    for (const Elf64_Phdr& p : elf.segments) {
+        if (p.p_type != PT_LOAD && p.p_type != PT_INTERP)
+            continue;
+        if (p.p_offset > bytes.size() || p.p_filesz > bytes.size() - p.p_offset)
+            return not_executable(file.path,
+                                  "truncated ELF: a segment lies past the end of the file");
+        if (p.p_type == PT_LOAD) {
+            loadable = true;
+            if (p.p_filesz > p.p_memsz || p.p_vaddr + p.p_memsz < p.p_vaddr ||
+                p.p_vaddr % page_size != p.p_offset % page_size)
+                return not_executable(file.path, "corrupt loadable segment");
+        }
+    }
+    if (!loadable)
+        return not_executable(file.path, "ELF has no loadable segment");
+    return elf;
+}
+
+int protection_of(uint32_t flags) {
+    return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) |
+           (flags & PF_X ? PROT_EXEC : 0);
+}
+
+Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf) {
+    uint64_t low = UINT64_MAX, high = 0;
+    for (const Elf64_Phdr& p : elf.segments) {
+        if (p.p_type != PT_LOAD)
+            continue;
+        low = std::min(low, page_align_down(p.p_vaddr));
+        high = std::max(high, page_align_up(p.p_vaddr + p.p_memsz));
+    }
+    LoadedElf loaded;
+    const std::string& path = elf.file.path;
+    if (elf.header.e_type == ET_DYN) {
+        uint64_t start = TRY(memory.map_anywhere(high - low, PROT_READ | PROT_WRITE, path));
+        loaded.bias = start - low;
+    } else {
+        auto fixed = memory.map_fixed(low, high - low, PROT_READ | PROT_WRITE, path, false);
+        if (fixed.is_error())
+            return Error(ENOMEM, path + ": fixed-address executable needs memory at 0x" +
+                                     std::to_string(low) + " which is not free (" +
+                                     fixed.error().message() + ")");
+    }
+    const auto& bytes = elf.file.bytes;
+    for (const Elf64_Phdr& p : elf.segments) {
+        if (p.p_type == PT_LOAD) {
+            std::memcpy(reinterpret_cast<void*>(loaded.bias + p.p_vaddr), bytes.data() + p.p_offset,
+                        p.p_filesz);
+        } else if (p.p_type == PT_INTERP) {
+            const char* text = reinterpret_cast<const char*>(bytes.data() + p.p_offset);
+            loaded.interpreter.assign(text, strnlen(text, p.p_filesz));
+        }
+    }
+    // Pages no segment covers stay inaccessible; each segment gets its own rights.
+    TRY(memory.protect(loaded.bias + low, high - low, PROT_NONE));
+    for (const Elf64_Phdr& p : elf.segments) {
+        if (p.p_type != PT_LOAD)
+            continue;
+        uint64_t start = page_align_down(loaded.bias + p.p_vaddr);
+        uint64_t end = page_align_up(loaded.bias + p.p_vaddr + p.p_memsz);
+        TRY(memory.protect(start, end - start, protection_of(p.p_flags)));
+        memory.set_name(start, end - start, path, page_align_down(p.p_offset));
+    }
+    loaded.entry = loaded.bias + elf.header.e_entry;
+    loaded.end = loaded.bias + high;
+    loaded.program_header_count = elf.header.e_phnum;
+    for (const Elf64_Phdr& p : elf.segments)
+        if (p.p_type == PT_PHDR)
+            loaded.program_headers = loaded.bias + p.p_vaddr;
+    for (const Elf64_Phdr& p : elf.segments)
+        if (!loaded.program_headers && p.p_type == PT_LOAD && elf.header.e_phoff >= p.p_offset &&
+            elf.header.e_phoff < p.p_offset + p.p_filesz)
+            loaded.program_headers = loaded.bias + p.p_vaddr + (elf.header.e_phoff - p.p_offset);
+    return loaded;
+}
+
+// Writes the initial stack top-down: strings, then the pointer block
+// (argc, argv, NULL, envp, NULL, auxv) 16-byte aligned at the stack pointer.
+class StackBuilder {
+public:
+    explicit StackBuilder(uint64_t top) : m_cursor(top) {}
+
+    uint64_t push_bytes(const void* data, size_t size) {
+        m_cursor -= size;
+        std::memcpy(reinterpret_cast<void*>(m_cursor), data, size);
+        return m_cursor;
+    }
+    uint64_t push_string(const std::string& text) {
+        return push_bytes(text.c_str(), text.size() + 1);
+    }
+
+    uint64_t finish(const std::vector<uint64_t>& words) {
+        m_cursor &= ~uint64_t(15);
+        if (words.size() % 2)
+            m_cursor -= 8;
+        m_cursor -= words.size() * 8;
+        std::memcpy(reinterpret_cast<void*>(m_cursor), words.data(), words.size() * 8);
+        return m_cursor;
+    }
+
+private:
+    uint64_t m_cursor;
+};
+
+Result<uint64_t> build_stack(MemoryManager& memory, const ExecRequest& request,
+                             const LoadedElf& program, uint64_t interpreter_base) {
+    uint64_t bottom =
+        TRY(memory.map_anywhere(request.stack_size, PROT_READ | PROT_WRITE, "[stack]"));
+    StackBuilder stack(bottom + request.stack_size);
+    uint64_t random = stack.push_bytes(request.random.data(), request.random.size());
+    uint64_t platform = stack.push_string("x86_64");
+    uint64_t execfn = stack.push_string(request.path);
+    std::vector<uint64_t> environment, arguments;
+    for (const std::string& variable : request.environment)
+        environment.push_back(stack.push_string(variable));
+    for (const std::string& argument : request.arguments)
+        arguments.push_back(stack.push_string(argument));
+
+    std::vector<uint64_t> words{arguments.size()};
+    words.insert(words.end(), arguments.begin(), arguments.end());
+    words.push_back(0);
+    words.insert(words.end(), environment.begin(), environment.end());
+    words.push_back(0);
+    auto aux = [&](uint64_t type, uint64_t value) {
+        words.push_back(type);
+        words.push_back(value);
+    };
+    if (request.vdso)
+        aux(AT_SYSINFO_EHDR, request.vdso);
+    aux(AT_PAGESZ, page_size);
+    aux(AT_CLKTCK, 100);
+    aux(AT_PHDR, program.program_headers);
+    aux(AT_PHENT, sizeof(Elf64_Phdr));
+    aux(AT_PHNUM, program.program_header_count);
+    aux(AT_BASE, interpreter_base);
+    aux(AT_FLAGS, 0);
+    aux(AT_ENTRY, program.entry);
+    aux(AT_UID, 0);
+    aux(AT_EUID, 0);
+    aux(AT_GID, 0);
+    aux(AT_EGID, 0);
+    aux(AT_SECURE, 0);
+    aux(AT_RANDOM, random);
+    aux(AT_EXECFN, execfn);
+    aux(AT_PLATFORM, platform);
+    aux(AT_NULL, 0);
+    return stack.finish(words);
+}
+
+}  // namespace
+
+Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader& reader,
+                                   const ExecRequest& request) {
+    auto opened = reader(request.path);
+    if (opened.is_error())
+        return opened.release_error().with_context(request.path);
+    ExecutableFile file = opened.release_value();
+    ElfFile elf = TRY(parse_elf(file));
+    LoadedElf program = TRY(map_elf(memory, elf));
+    LoadedProgram result;
+    result.executable_path = file.path;
+    result.entry_point = program.entry;
+    result.program_break = program.end;
+    uint64_t interpreter_base = 0;
+    if (!program.interpreter.empty()) {
+        auto interpreter_file = reader(program.interpreter);
+        if (interpreter_file.is_error())
+            return interpreter_file.release_error().with_context(file.path + ": interpreter " +
+                                                                 program.interpreter);
+        ElfFile interpreter_elf = TRY(parse_elf(interpreter_file.value()));
+        if (interpreter_elf.header.e_type != ET_DYN)
+            return not_executable(program.interpreter, "interpreter is not position independent");
+        LoadedElf interpreter = TRY(map_elf(memory, interpreter_elf));
+        interpreter_base = interpreter.bias;
+        result.entry_point = interpreter.entry;
+    }
+    result.stack_pointer = TRY(build_stack(memory, request, program, interpreter_base));
+    return result;
+}
+
+}  // namespace myst::kernel

@@ -1,0 +1,47 @@
+// Loads an ELF program and its interpreter (PT_INTERP, read from the image,
+// never from the host) into the program's memory and builds its initial
+// stack (argc, argv, envp, auxv) as Linux does for execve.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "kernel/memory_manager.h"
+
+namespace myst::kernel {
+
+struct ExecutableFile {
+    std::string path;  // absolute path inside the image
+    std::vector<uint8_t> bytes;
+};
+
+// Resolves a path in the program's file system and reads the whole file;
+// ENOENT when absent, EACCES when not an executable regular file.
+using ExecutableReader = std::function<Result<ExecutableFile>(const std::string& path)>;
+
+struct ExecRequest {
+    std::string path;                      // as given (AT_EXECFN)
+    std::vector<std::string> arguments;    // argv
+    std::vector<std::string> environment;  // "K=V"
+    uint64_t stack_size = 8ull << 20;
+    uintptr_t vdso = 0;                // host vDSO for AT_SYSINFO_EHDR, or 0
+    std::array<uint8_t, 16> random{};  // AT_RANDOM bytes
+};
+
+struct LoadedProgram {
+    uint64_t entry_point = 0;     // the interpreter's entry when there is one
+    uint64_t stack_pointer = 0;   // points at argc
+    std::string executable_path;  // resolved path of the program
+    uint64_t program_break = 0;   // first byte past the executable's highest segment
+};
+
+// Errors carry errno values a shell would map: ENOENT (no such program),
+// EACCES, ENOEXEC (not an ELF, 32-bit, not x86-64, truncated), ENOMEM.
+Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader& reader,
+                                   const ExecRequest& request);
+
+}  // namespace myst::kernel

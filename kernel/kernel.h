@@ -1,0 +1,48 @@
+// The kernel object: owns everything the kernel knows (memory, file
+// systems, processes) — the only home of kernel-wide mutable state.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "target/target.h"
+
+namespace myst::fs {
+class Vfs;
+}
+
+namespace myst::kernel {
+
+class MemoryManager;
+class Process;
+class Strace;
+
+struct StraceConfig {
+    bool enabled = false;
+    bool failing_only = false;  // --strace-failing
+    std::vector<std::string>
+        only_names;  // --strace-filter 'SYS_open:SYS_read' (names without SYS_)
+};
+
+struct KernelConfig {
+    uint64_t memory_size = 512ull << 20;
+    std::string hostname = "myst";
+    StraceConfig strace;
+};
+
+class Kernel {
+public:
+    virtual ~Kernel() = default;
+    virtual Target& target() = 0;
+    virtual fs::Vfs& vfs() = 0;
+    virtual MemoryManager& memory() = 0;
+    virtual Strace& strace() = 0;
+    virtual const KernelConfig& config() const = 0;
+    // Whether [address, address+size) is readable and writable program memory.
+    virtual bool memory_accessible(uint64_t address, uint64_t size) = 0;
+};
+
+}  // namespace myst::kernel

@@ -1,0 +1,63 @@
+// The kernel as `myst exec-linux` runs it: one object owning the target
+// reference, the memory budget, the file systems and the processes.
+#pragma once
+
+#include <memory>
+
+#include "kernel/elf_loader.h"
+#include "kernel/kernel.h"
+#include "kernel/memory_manager.h"
+#include "kernel/strace.h"
+
+namespace myst::fs {
+class FileSystem;
+class ProcessInfo;
+}  // namespace myst::fs
+
+namespace myst::kernel {
+
+class Process;
+
+struct FirstProcess {
+    ExecRequest exec;
+    std::string working_directory = "/";
+};
+
+class KernelInstance final : public Kernel {
+public:
+    // Reserves the memory budget, installs the syscall entry and makes
+    // `root` the root file system. The caller mounts the others on vfs()
+    // before running anything.
+    static Result<std::unique_ptr<KernelInstance>> create(Target& target, KernelConfig config,
+                                                          std::shared_ptr<fs::FileSystem> root);
+    ~KernelInstance() override;
+
+    Target& target() override { return m_target; }
+    fs::Vfs& vfs() override { return *m_vfs; }
+    MemoryManager& memory() override { return *m_memory; }
+    Strace& strace() override { return m_strace; }
+    const KernelConfig& config() const override { return m_config; }
+    bool memory_accessible(uint64_t address, uint64_t size) override {
+        return m_memory->is_accessible(address, size, true);
+    }
+
+    // What /proc shows about the processes.
+    fs::ProcessInfo& process_info() { return *m_process_info; }
+
+    // Loads and runs the first program on the calling host thread; returns
+    // its exit status (128+signal when a signal ended it).
+    Result<int> run_first_process(const FirstProcess& first);
+
+private:
+    KernelInstance(Target& target, KernelConfig config);
+
+    Target& m_target;
+    KernelConfig m_config;
+    Strace m_strace;
+    std::unique_ptr<MemoryManager> m_memory;
+    std::unique_ptr<fs::Vfs> m_vfs;
+    std::unique_ptr<Process> m_first_process;
+    std::unique_ptr<fs::ProcessInfo> m_process_info;
+};
+
+}  // namespace myst::kernel

@@ -1,0 +1,252 @@
+#include "kernel/memory_manager.h"
+
+#include <sys/mman.h>
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace myst::kernel {
+
+Result<std::unique_ptr<MemoryManager>> MemoryManager::create(Target& target, uint64_t region_size) {
+    region_size = page_align_up(region_size);
+    if (region_size < (1ull << 20))
+        return Error(EINVAL, "memory size must be at least 1 MiB");
+    void* start = TRY(target.memory_reserve(region_size));
+    auto base = reinterpret_cast<uint64_t>(start);
+    auto manager =
+        std::unique_ptr<MemoryManager>(new MemoryManager(target, base, base + region_size));
+    manager->m_break_start = manager->m_break = base;
+    return manager;
+}
+
+MemoryManager::~MemoryManager() {
+    for (auto& [start, mapping] : m_mappings)
+        if (!mapping.in_region)
+            (void)m_target.memory_unmap(reinterpret_cast<void*>(start), mapping.end - start);
+    (void)m_target.memory_unmap(reinterpret_cast<void*>(m_region_start),
+                                m_region_end - m_region_start);
+}
+
+bool MemoryManager::range_is_free(uint64_t address, uint64_t end) const {
+    auto next = m_mappings.lower_bound(address);
+    if (next != m_mappings.end() && next->first < end)
+        return false;
+    if (next != m_mappings.begin() && std::prev(next)->second.end > address)
+        return false;
+    return true;
+}
+
+Result<uint64_t> MemoryManager::find_free_range(uint64_t length) const {
+    // Top-down first fit over the gaps between the break and the region's end.
+    uint64_t floor = page_align_up(m_break);
+    uint64_t gap_end = m_region_end;
+    for (auto it = m_mappings.lower_bound(m_region_end);;) {
+        auto previous = it == m_mappings.begin() ? m_mappings.end() : std::prev(it);
+        uint64_t gap_start = floor;
+        if (previous != m_mappings.end() && previous->second.end > floor)
+            gap_start = previous->second.end;
+        if (gap_end >= gap_start && gap_end - gap_start >= length)
+            return gap_end - length;
+        if (previous == m_mappings.end() || previous->first <= floor)
+            break;
+        gap_end = previous->first;
+        it = previous;
+    }
+    return Error(ENOMEM, "out of memory: the program's budget (--memory-size) is used up");
+}
+
+void MemoryManager::split_at(uint64_t address) {
+    auto it = m_mappings.upper_bound(address);
+    if (it == m_mappings.begin())
+        return;
+    --it;
+    if (it->first < address && it->second.end > address) {
+        Mapping tail = it->second;
+        tail.file_offset += address - it->first;
+        it->second.end = address;
+        m_mappings.emplace(address, std::move(tail));
+    }
+}
+
+void MemoryManager::erase_range(uint64_t address, uint64_t end) {
+    split_at(address);
+    split_at(end);
+    auto it = m_mappings.lower_bound(address);
+    while (it != m_mappings.end() && it->first < end)
+        it = m_mappings.erase(it);
+}
+
+Result<uint64_t> MemoryManager::map_anywhere(uint64_t length, int protection, std::string name) {
+    length = page_align_up(length);
+    if (length == 0)
+        return Error(EINVAL, "zero-length mapping");
+    std::lock_guard guard(m_lock);
+    uint64_t address = TRY(find_free_range(length));
+    TRY(m_target.memory_commit(reinterpret_cast<void*>(address), length, protection));
+    m_mappings[address] = {address + length, protection, true, std::move(name), 0};
+    return address;
+}
+
+Result<uint64_t> MemoryManager::map_fixed(uint64_t address, uint64_t length, int protection,
+                                          std::string name, bool replace) {
+    length = page_align_up(length);
+    if (address % page_size != 0 || length == 0 || address + length < address)
+        return Error(EINVAL, "bad fixed mapping");
+    std::lock_guard guard(m_lock);
+    uint64_t end = address + length;
+    bool inside = address >= m_region_start && end <= m_region_end;
+    if (!range_is_free(address, end)) {
+        if (!replace)
+            return Error(EEXIST, "address range is taken");
+        erase_range(address, end);
+    }
+    if (inside) {
+        if (address < page_align_up(m_break) && end > m_break_start)
+            return Error(ENOMEM, "fixed mapping over the program break");
+        TRY(m_target.memory_commit(reinterpret_cast<void*>(address), length, protection));
+    } else {
+        if (address < m_region_end && end > m_region_start)
+            return Error(ENOMEM, "fixed mapping straddles the memory region");
+        TRY(m_target.memory_map_at(reinterpret_cast<void*>(address), length, protection));
+    }
+    m_mappings[address] = {end, protection, inside, std::move(name), 0};
+    return address;
+}
+
+Result<void> MemoryManager::unmap(uint64_t address, uint64_t length) {
+    length = page_align_up(length);
+    if (address % page_size != 0 || length == 0)
+        return Error(EINVAL, "bad munmap range");
+    std::lock_guard guard(m_lock);
+    uint64_t end = address + length;
+    split_at(address);
+    split_at(end);
+    auto it = m_mappings.lower_bound(address);
+    while (it != m_mappings.end() && it->first < end) {
+        void* start = reinterpret_cast<void*>(it->first);
+        uint64_t size = it->second.end - it->first;
+        if (it->second.in_region)
+            TRY(m_target.memory_decommit(start, size));
+        else
+            TRY(m_target.memory_unmap(start, size));
+        it = m_mappings.erase(it);
+    }
+    return {};
+}
+
+Result<void> MemoryManager::protect(uint64_t address, uint64_t length, int protection) {
+    length = page_align_up(length);
+    if (address % page_size != 0)
+        return Error(EINVAL, "unaligned mprotect");
+    std::lock_guard guard(m_lock);
+    uint64_t end = address + length;
+    // Linux fails with ENOMEM when part of the range is not mapped.
+    auto it = m_mappings.upper_bound(address);
+    if (it != m_mappings.begin())
+        --it;
+    for (uint64_t cursor = address; cursor < end; ++it) {
+        if (it == m_mappings.end() || it->first > cursor || it->second.end <= cursor)
+            return Error(ENOMEM, "mprotect of unmapped memory");
+        cursor = it->second.end;
+    }
+    TRY(m_target.memory_protect(reinterpret_cast<void*>(address), length, protection));
+    split_at(address);
+    split_at(end);
+    for (auto it = m_mappings.lower_bound(address); it != m_mappings.end() && it->first < end; ++it)
+        it->second.protection = protection;
+    return {};
+}
+
+void MemoryManager::set_name(uint64_t address, uint64_t length, const std::string& name,
+                             uint64_t file_offset) {
+    std::lock_guard guard(m_lock);
+    uint64_t end = page_align_up(address + length);
+    address = page_align_down(address);
+    split_at(address);
+    split_at(end);
+    for (auto it = m_mappings.lower_bound(address); it != m_mappings.end() && it->first < end;
+         ++it) {
+        it->second.name = name;
+        it->second.file_offset = file_offset + (it->first - address);
+    }
+}
+
+uint64_t MemoryManager::set_break(uint64_t requested) {
+    std::lock_guard guard(m_lock);
+    if (requested < m_break_start)
+        return m_break;
+    uint64_t old_top = page_align_up(m_break);
+    uint64_t new_top = page_align_up(requested);
+    if (new_top > old_top) {
+        if (new_top > m_region_end || !range_is_free(old_top, new_top))
+            return m_break;
+        if (m_target
+                .memory_commit(reinterpret_cast<void*>(old_top), new_top - old_top,
+                               PROT_READ | PROT_WRITE)
+                .is_error())
+            return m_break;
+    } else if (new_top < old_top) {
+        (void)m_target.memory_decommit(reinterpret_cast<void*>(new_top), old_top - new_top);
+    }
+    m_break = requested;
+    return m_break;
+}
+
+bool MemoryManager::is_accessible(uint64_t address, uint64_t length, bool write) const {
+    if (length == 0)
+        return true;
+    uint64_t end = address + length;
+    if (end < address)
+        return false;
+    std::lock_guard guard(m_lock);
+    uint64_t cursor = address;
+    while (cursor < end) {
+        if (cursor >= m_break_start && cursor < page_align_up(m_break)) {
+            cursor = page_align_up(m_break);
+            continue;
+        }
+        auto it = m_mappings.upper_bound(cursor);
+        if (it == m_mappings.begin())
+            return false;
+        --it;
+        if (it->second.end <= cursor)
+            return false;
+        int needed = write ? PROT_WRITE : PROT_READ;
+        if (!(it->second.protection & needed))
+            return false;
+        cursor = it->second.end;
+    }
+    return true;
+}
+
+std::string MemoryManager::format_maps() const {
+    std::lock_guard guard(m_lock);
+    std::string text;
+    char line[512];
+    auto emit = [&](uint64_t start, uint64_t end, int protection, uint64_t offset,
+                    const std::string& name) {
+        std::snprintf(line, sizeof line, "%08lx-%08lx %c%c%cp %08lx 00:00 0", start, end,
+                      protection & PROT_READ ? 'r' : '-', protection & PROT_WRITE ? 'w' : '-',
+                      protection & PROT_EXEC ? 'x' : '-', offset);
+        text += line;
+        if (!name.empty())
+            text += std::string(73 - std::min<size_t>(strlen(line), 72), ' ') + name;
+        text += "\n";
+    };
+    if (page_align_up(m_break) > m_break_start)
+        emit(m_break_start, page_align_up(m_break), PROT_READ | PROT_WRITE, 0, "[heap]");
+    for (const auto& [start, mapping] : m_mappings)
+        emit(start, mapping.end, mapping.protection, mapping.file_offset, mapping.name);
+    return text;
+}
+
+uint64_t MemoryManager::committed_bytes() const {
+    std::lock_guard guard(m_lock);
+    uint64_t total = page_align_up(m_break) - m_break_start;
+    for (const auto& [start, mapping] : m_mappings)
+        total += mapping.end - start;
+    return total;
+}
+
+}  // namespace myst::kernel

@@ -1,0 +1,48 @@
+#include "kernel/process.h"
+
+#include "kernel/fs_context.h"
+
+namespace myst::kernel {
+
+namespace {
+
+// Linux's defaults for a new login process, with the stack limit the loader uses.
+void set_default_limits(std::array<struct rlimit, RLIM_NLIMITS>& limits) {
+    for (struct rlimit& limit : limits)
+        limit = {RLIM_INFINITY, RLIM_INFINITY};
+    limits[RLIMIT_STACK] = {8ull << 20, RLIM_INFINITY};
+    limits[RLIMIT_CORE] = {0, RLIM_INFINITY};
+    limits[RLIMIT_NOFILE] = {1024, 1024};
+    limits[RLIMIT_NPROC] = {4096, 4096};
+    limits[RLIMIT_MEMLOCK] = {8ull << 20, 8ull << 20};
+    limits[RLIMIT_SIGPENDING] = {4096, 4096};
+    limits[RLIMIT_MSGQUEUE] = {819200, 819200};
+    limits[RLIMIT_NICE] = {0, 0};
+    limits[RLIMIT_RTPRIO] = {0, 0};
+}
+
+std::string join_with_nul(const std::vector<std::string>& strings) {
+    std::string block;
+    for (const std::string& text : strings) {
+        block += text;
+        block.push_back('\0');
+    }
+    return block;
+}
+
+}  // namespace
+
+Process::Process(pid_t pid, pid_t parent_pid, std::unique_ptr<FsContext> fs)
+    : m_pid(pid), m_parent_pid(parent_pid), m_fs(std::move(fs)) {
+    set_default_limits(m_limits);
+}
+
+Process::~Process() = default;
+
+void Process::set_command_line(const std::vector<std::string>& arguments,
+                               const std::vector<std::string>& environment) {
+    m_command_line = join_with_nul(arguments);
+    m_environment_block = join_with_nul(environment);
+}
+
+}  // namespace myst::kernel

@@ -1,0 +1,66 @@
+// A process: what its threads share (files, credentials, identity). All
+// processes live in the one address space of the kernel (Mystikos model).
+#pragma once
+
+#include <sys/types.h>
+
+#include <sys/resource.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace myst::kernel {
+
+struct FsContext;  // kernel/fs_context.h: root, cwd, umask, descriptor table
+
+struct Credentials {
+    uid_t uid = 0, euid = 0, suid = 0;
+    gid_t gid = 0, egid = 0, sgid = 0;
+};
+
+// rt_sigaction(2)'s struct, as the program passes it.
+struct SignalAction {
+    uint64_t handler = 0;  // SIG_DFL (0), SIG_IGN (1) or a program address
+    uint64_t flags = 0;
+    uint64_t restorer = 0;
+    uint64_t mask = 0;
+};
+
+constexpr int signal_count = 65;  // 1..64
+
+class Process {
+public:
+    Process(pid_t pid, pid_t parent_pid, std::unique_ptr<FsContext> fs);
+    ~Process();
+
+    pid_t pid() const { return m_pid; }
+    pid_t parent_pid() const { return m_parent_pid; }
+    FsContext& fs() { return *m_fs; }
+    Credentials& credentials() { return m_credentials; }
+    // The program's path inside the image, as /proc/self/exe shows it.
+    const std::string& executable_path() const { return m_executable_path; }
+    void set_executable_path(std::string path) { m_executable_path = std::move(path); }
+    // /proc/<pid>/cmdline and environ: each string NUL-terminated.
+    const std::string& command_line() const { return m_command_line; }
+    const std::string& environment_block() const { return m_environment_block; }
+    void set_command_line(const std::vector<std::string>& arguments,
+                          const std::vector<std::string>& environment);
+    std::array<SignalAction, signal_count>& signal_actions() { return m_signal_actions; }
+    std::array<struct rlimit, RLIM_NLIMITS>& limits() { return m_limits; }
+
+private:
+    pid_t m_pid;
+    pid_t m_parent_pid;
+    std::unique_ptr<FsContext> m_fs;
+    Credentials m_credentials;
+    std::string m_executable_path;
+    std::string m_command_line;
+    std::string m_environment_block;
+    std::array<SignalAction, signal_count> m_signal_actions{};
+    std::array<struct rlimit, RLIM_NLIMITS> m_limits{};
+};
+
+}  // namespace myst::kernel

@@ -1,0 +1,162 @@
+#include "kernel/signal_delivery.h"
+
+#include <cstring>
+#include <vector>
+
+#include "entry/entry.h"
+#include "kernel/kernel.h"
+#include "kernel/process.h"
+#include "kernel/thread.h"
+#include "kernel/user_memory.h"
+
+namespace myst::kernel {
+
+namespace {
+
+constexpr uint32_t fp_xstate_magic1 = 0x46505853;  // the host's FPU frame is XSAVE-extended
+constexpr size_t legacy_fpu_size = 512;
+constexpr size_t red_zone = 128;
+constexpr uint64_t unblockable = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
+// EFLAGS bits a program's sigreturn may change (as Linux's FIX_EFLAGS).
+constexpr uint64_t user_eflags = 0x40dd5;
+
+// The frame Linux's x86-64 signal delivery writes; pretcode is where the
+// handler returns to (the program's restorer).
+struct SignalFrame {
+    uint64_t pretcode;
+    ucontext_t context;
+    siginfo_t info;
+};
+
+bool terminates_by_default(int signal) {
+    return signal != SIGCHLD && signal != SIGCONT && signal != SIGURG && signal != SIGWINCH;
+}
+
+// The size of the host's FPU/extended state in the interrupted frame.
+size_t fpu_state_size(const ucontext_t& context) {
+    if (!context.uc_mcontext.fpregs)
+        return 0;
+    const auto* bytes = reinterpret_cast<const uint8_t*>(context.uc_mcontext.fpregs);
+    uint32_t magic = 0, extended = 0;
+    std::memcpy(&magic, bytes + 464, 4);
+    std::memcpy(&extended, bytes + 468, 4);
+    return magic == fp_xstate_magic1 && extended > legacy_fpu_size ? extended : legacy_fpu_size;
+}
+
+Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
+                         const SignalAction& action) {
+    ucontext_t& interrupted = *thread.context;
+    greg_t* registers = interrupted.uc_mcontext.gregs;
+    uint64_t stack = static_cast<uint64_t>(registers[REG_RSP]) - red_zone;
+    const stack_t& alternate = thread.signal_stack;
+    if ((action.flags & SA_ONSTACK) && !(alternate.ss_flags & SS_DISABLE)) {
+        auto base = reinterpret_cast<uint64_t>(alternate.ss_sp);
+        bool on_it = registers[REG_RSP] > static_cast<greg_t>(base) &&
+                     static_cast<uint64_t>(registers[REG_RSP]) <= base + alternate.ss_size;
+        if (!on_it)
+            stack = base + alternate.ss_size;
+    }
+    size_t fpu_size = fpu_state_size(interrupted);
+    uint64_t fpu_copy = (stack - fpu_size) & ~uint64_t(63);
+    uint64_t frame_address = ((fpu_copy - sizeof(SignalFrame)) & ~uint64_t(15)) - 8;
+    if (!thread.kernel().memory_accessible(frame_address, stack - frame_address))
+        return Error(EFAULT, "no room for the signal frame on the program's stack");
+
+    SignalFrame frame{};
+    frame.pretcode = action.restorer;
+    frame.info = info;
+    frame.context.uc_mcontext = interrupted.uc_mcontext;
+    frame.context.uc_mcontext.fpregs = fpu_size ? reinterpret_cast<fpregset_t>(fpu_copy) : nullptr;
+    frame.context.uc_stack = alternate;
+    std::memcpy(&frame.context.uc_sigmask, &thread.signal_mask, sizeof thread.signal_mask);
+    if (fpu_size)
+        std::memcpy(reinterpret_cast<void*>(fpu_copy), interrupted.uc_mcontext.fpregs, fpu_size);
+    std::memcpy(reinterpret_cast<void*>(frame_address), &frame, sizeof frame);
+
+    auto* placed = reinterpret_cast<SignalFrame*>(frame_address);
+    registers[REG_RIP] = static_cast<greg_t>(action.handler);
+    registers[REG_RDI] = signal;
+    registers[REG_RSI] = reinterpret_cast<greg_t>(&placed->info);
+    registers[REG_RDX] = reinterpret_cast<greg_t>(&placed->context);
+    registers[REG_RAX] = 0;
+    registers[REG_RSP] = static_cast<greg_t>(frame_address);
+    registers[REG_EFL] &= ~greg_t(0x400);  // the ABI wants the direction flag clear
+
+    thread.signal_mask |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(signal));
+    thread.signal_mask &= ~unblockable;
+    if (action.flags & SA_RESETHAND)
+        thread.process().signal_actions()[signal] = SignalAction{};
+    return {};
+}
+
+}  // namespace
+
+Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, bool is_fault) {
+    SignalAction& action = thread.process().signal_actions()[signal];
+    bool blocked = thread.signal_mask & signal_bit(signal);
+    bool ignored = action.handler == reinterpret_cast<uint64_t>(SIG_IGN);
+    bool default_action = action.handler == reinterpret_cast<uint64_t>(SIG_DFL);
+    // A fault cannot be ignored or wait: the faulting instruction would repeat.
+    if (is_fault && (blocked || ignored))
+        entry::leave_program(128 + signal);
+    if (blocked) {
+        thread.pending_signals |= signal_bit(signal);
+        thread.pending_info[signal] = info;
+        return {};
+    }
+    if (ignored || (default_action && !terminates_by_default(signal)))
+        return {};
+    if (default_action)
+        entry::leave_program(128 + signal);
+    if (!thread.context)
+        return Error(EINVAL, "no interrupted context to deliver a signal to");
+    auto delivered = run_handler(thread, signal, info, action);
+    if (delivered.is_error())  // as Linux: no room for the frame kills with SIGSEGV
+        entry::leave_program(128 + SIGSEGV);
+    return {};
+}
+
+Result<void> deliver_pending_signals(Thread& thread) {
+    uint64_t ready = thread.pending_signals & ~thread.signal_mask;
+    if (!ready)
+        return {};
+    int signal = __builtin_ctzll(ready) + 1;
+    thread.pending_signals &= ~signal_bit(signal);
+    return raise_signal(thread, signal, thread.pending_info[signal], false);
+}
+
+Result<long> return_from_signal(Thread& thread) {
+    ucontext_t& interrupted = *thread.context;
+    greg_t* registers = interrupted.uc_mcontext.gregs;
+    // The handler's `ret` popped pretcode: the ucontext is at the stack pointer.
+    uint64_t frame_context = static_cast<uint64_t>(registers[REG_RSP]);
+    auto saved = TRY(read_user<ucontext_t>(thread, frame_context));
+    greg_t segments = registers[REG_CSGSFS];
+    greg_t flags = registers[REG_EFL];
+    std::memcpy(registers, saved.uc_mcontext.gregs, sizeof(gregset_t));
+    registers[REG_CSGSFS] = segments;
+    registers[REG_EFL] =
+        (flags & ~greg_t(user_eflags)) | (saved.uc_mcontext.gregs[REG_EFL] & greg_t(user_eflags));
+    size_t fpu_size = fpu_state_size(interrupted);
+    auto saved_fpu = reinterpret_cast<uint64_t>(saved.uc_mcontext.fpregs);
+    if (fpu_size && saved_fpu) {
+        std::vector<uint8_t> fpu(fpu_size);
+        TRY(copy_from_user(thread, fpu.data(), saved_fpu, fpu_size));
+        std::memcpy(interrupted.uc_mcontext.fpregs, fpu.data(), fpu_size);
+    }
+    std::memcpy(&thread.signal_mask, &saved.uc_sigmask, sizeof thread.signal_mask);
+    thread.signal_mask &= ~unblockable;
+    TRY(deliver_pending_signals(thread));
+    // The dispatcher stores this in RAX: the restored value, or 0 when a
+    // pending handler now runs instead.
+    return registers[REG_RAX];
+}
+
+Result<void> raise_signal_from_syscall(Thread& thread, int signal, const siginfo_t& info) {
+    // The handler's frame must show the syscall as having returned 0.
+    if (thread.context)
+        thread.context->uc_mcontext.gregs[REG_RAX] = 0;
+    return raise_signal(thread, signal, info, false);
+}
+
+}  // namespace myst::kernel

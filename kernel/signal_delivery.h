@@ -1,0 +1,37 @@
+// Running the program's signal handlers. A signal is delivered by writing a
+// Linux rt_sigframe (return address, ucontext with the interrupted
+// registers and FPU state, siginfo) on the program's stack and pointing the
+// interrupted context at the handler; the handler's return runs the
+// program's restorer, whose rt_sigreturn puts the saved registers back.
+#pragma once
+
+#include <signal.h>
+
+#include "base/result.h"
+
+namespace myst::kernel {
+
+class Thread;
+
+constexpr uint64_t signal_bit(int signal) {
+    return 1ull << (signal - 1);
+}
+
+// Acts on `signal` for the calling thread, whose interrupted context is
+// thread.context: runs the program's handler, ignores it, or ends the
+// process (128+signal) as the disposition says. A blocked signal stays
+// pending, except a fault, which cannot wait and ends the process.
+Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, bool is_fault);
+
+// raise_signal for a signal a syscall (kill, tgkill...) sends to the caller:
+// the interrupted context is the syscall's return with result 0.
+Result<void> raise_signal_from_syscall(Thread& thread, int signal, const siginfo_t& info);
+
+// Delivers the lowest pending signal the mask no longer blocks, if any.
+Result<void> deliver_pending_signals(Thread& thread);
+
+// rt_sigreturn(2): restores the context saved by the delivery whose frame
+// is at the program's stack pointer; returns the restored RAX.
+Result<long> return_from_signal(Thread& thread);
+
+}  // namespace myst::kernel

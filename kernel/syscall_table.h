@@ -1,0 +1,35 @@
+// The system-call table: number -> handler, strace name, argument formats
+// and support status, generated from the per-family lists in
+// kernel/syscalls/list_*.h. The only place where a Result becomes -errno.
+#pragma once
+
+#include <cstdint>
+
+#include "base/result.h"
+#include "kernel/syscall_args.h"
+
+namespace myst::kernel {
+
+class Thread;
+
+enum class Support { supported, partial };
+
+using SyscallFunction = Result<long> (*)(Thread&, const SyscallArgs&);
+
+struct SyscallEntry {
+    const char* name = nullptr;  // nullptr: not implemented (ENOSYS)
+    SyscallFunction handler = nullptr;
+    const char* formats = "";  // one letter per argument, see syscalls/README.md
+    Support support = Support::supported;
+};
+
+constexpr long max_syscall_number = 512;
+
+// nullptr for numbers outside the table.
+const SyscallEntry* find_syscall(long number);
+
+// Runs one system call for `thread` and returns the value for RAX (-errno on
+// failure), tracing it when strace is on.
+long dispatch_syscall(Thread& thread, long number, const SyscallArgs& args);
+
+}  // namespace myst::kernel

@@ -1,0 +1,152 @@
+#include "kernel/syscalls/file_common.h"
+
+#include <fcntl.h>
+#include <limits.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernel/kernel.h"
+#include "kernel/process.h"
+#include "kernel/thread.h"
+#include "kernel/user_memory.h"
+
+namespace myst::kernel {
+
+namespace {
+
+// The kernel buffer one step of a transfer goes through.
+constexpr size_t kTransferChunk = 1 << 20;
+
+}  // namespace
+
+FsContext& fs_context_of(Thread& thread) {
+    return thread.process().fs();
+}
+
+fs::Vfs& vfs_of(Thread& thread) {
+    return thread.kernel().vfs();
+}
+
+fs::Identity effective_identity(Thread& thread) {
+    const Credentials& credentials = thread.process().credentials();
+    return {credentials.euid, credentials.egid};
+}
+
+fs::Identity real_identity(Thread& thread) {
+    const Credentials& credentials = thread.process().credentials();
+    return {credentials.uid, credentials.gid};
+}
+
+Result<std::shared_ptr<fs::OpenFile>> file_of(Thread& thread, int fd) {
+    return fs_context_of(thread).fds.get(fd);
+}
+
+Result<std::shared_ptr<fs::OpenFile>> io_file_of(Thread& thread, int fd) {
+    std::shared_ptr<fs::OpenFile> file = TRY(file_of(thread, fd));
+    if (file->is_path_only())
+        return Error(EBADF, "descriptor opened with O_PATH");
+    return file;
+}
+
+Result<fs::Lookup> lookup_at(Thread& thread, int dirfd, std::string_view path,
+                             const fs::Identity& who) {
+    FsContext& context = fs_context_of(thread);
+    fs::PathRef root = context.root();
+    if (!path.empty() && path.front() == '/')
+        return fs::Lookup{root, root, who};
+    if (dirfd == AT_FDCWD)
+        return fs::Lookup{std::move(root), context.cwd(), who};
+    std::shared_ptr<fs::OpenFile> file = TRY(file_of(thread, dirfd));
+    fs::PathRef start = file->path();
+    if (!start || (!path.empty() && !start->inode()->is_directory()))
+        return Error(ENOTDIR, "dirfd is not a directory");
+    return fs::Lookup{std::move(root), std::move(start), who};
+}
+
+Result<fs::Lookup> lookup_at(Thread& thread, int dirfd, std::string_view path) {
+    return lookup_at(thread, dirfd, path, effective_identity(thread));
+}
+
+Result<std::string> path_argument(Thread& thread, uint64_t address, bool allow_empty) {
+    if (!allow_empty)
+        return copy_path_from_user(thread, address);
+    return copy_string_from_user(thread, address, PATH_MAX);
+}
+
+Result<fs::PathRef> resolve_at(Thread& thread, int dirfd, uint64_t path_address, int at_flags,
+                               const fs::Identity& who, bool follow_by_default) {
+    const bool allow_empty = at_flags & AT_EMPTY_PATH;
+    std::string path = TRY(path_argument(thread, path_address, allow_empty));
+    if (path.empty()) {
+        if (dirfd == AT_FDCWD)
+            return fs_context_of(thread).cwd();
+        std::shared_ptr<fs::OpenFile> file = TRY(file_of(thread, dirfd));
+        fs::PathRef node = file->path();
+        if (!node)
+            return Error(ENOENT, "descriptor has no path");
+        return node;
+    }
+    fs::Lookup at = TRY(lookup_at(thread, dirfd, path, who));
+    bool follow =
+        follow_by_default ? !(at_flags & AT_SYMLINK_NOFOLLOW) : (at_flags & AT_SYMLINK_FOLLOW) != 0;
+    return vfs_of(thread).resolve(at, path, follow);
+}
+
+Result<size_t> read_to_user(Thread& thread, fs::OpenFile& file, uint64_t address, size_t count,
+                            std::optional<uint64_t> offset) {
+    count = std::min(count, kMaxTransfer);
+    TransferBuffer buffer(std::min(count, kTransferChunk));
+    size_t total = 0;
+    while (total < count) {
+        std::span<uint8_t> chunk = buffer.first(count - total);
+        auto got = offset ? file.pread(chunk, *offset + total) : file.read(chunk);
+        if (got.is_error()) {
+            if (total > 0)
+                break;
+            return got.release_error();
+        }
+        size_t size = got.value();
+        if (size == 0)
+            break;
+        TRY(copy_to_user(thread, address + total, chunk.data(), size));
+        total += size;
+        // A stream may block on the next read: hand over what came.
+        if (size < chunk.size() || file.is_stream())
+            break;
+    }
+    return total;
+}
+
+Result<size_t> write_from_user(Thread& thread, fs::OpenFile& file, uint64_t address, size_t count,
+                               std::optional<uint64_t> offset) {
+    count = std::min(count, kMaxTransfer);
+    TransferBuffer buffer(std::min(count, kTransferChunk));
+    size_t total = 0;
+    while (total < count) {
+        std::span<uint8_t> chunk = buffer.first(count - total);
+        auto copied = copy_from_user(thread, chunk.data(), address + total, chunk.size());
+        if (copied.is_error()) {
+            if (total > 0)
+                break;
+            return copied.release_error();
+        }
+        auto wrote = offset ? file.pwrite(chunk, *offset + total) : file.write(chunk);
+        if (wrote.is_error()) {
+            if (total > 0)
+                break;
+            return wrote.release_error();
+        }
+        total += wrote.value();
+        if (wrote.value() < chunk.size())
+            break;
+    }
+    return total;
+}
+
+void release_record_locks(Thread& thread, const fs::OpenFile& file) {
+    if (std::shared_ptr<fs::Inode> inode = file.inode())
+        vfs_of(thread).locks().release(*inode, thread.process().pid());
+}
+
+}  // namespace myst::kernel

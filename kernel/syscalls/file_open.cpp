@@ -1,0 +1,210 @@
+// Opening, closing and duplicating descriptors, and fcntl(2).
+#include <fcntl.h>
+
+#include <limits>
+
+#include "kernel/process.h"
+#include "kernel/syscalls/file_common.h"
+#include "kernel/syscalls/handlers.h"
+#include "kernel/thread.h"
+#include "kernel/user_memory.h"
+
+namespace myst::kernel {
+
+namespace {
+
+Result<long> open_at(Thread& thread, int dirfd, uint64_t path_address, int flags, mode_t mode) {
+    std::string path = TRY(path_argument(thread, path_address));
+    fs::Lookup at = TRY(lookup_at(thread, dirfd, path));
+    FsContext& context = fs_context_of(thread);
+    if (flags & O_CREAT)
+        mode &= ~context.umask();
+    std::shared_ptr<fs::OpenFile> file = TRY(vfs_of(thread).open(at, path, flags, mode & 07777));
+    return TRY(context.fds.allocate(std::move(file), flags & O_CLOEXEC));
+}
+
+// The byte range a struct flock names, relative to its l_whence.
+Result<fs::RecordLock> lock_range(fs::OpenFile& file, const struct flock& request) {
+    int64_t base = 0;
+    switch (request.l_whence) {
+        case SEEK_SET:
+            break;
+        case SEEK_CUR:
+            base = static_cast<int64_t>(TRY(file.seek(0, SEEK_CUR)));
+            break;
+        case SEEK_END:
+            base = TRY(file.stat()).st_size;
+            break;
+        default:
+            return Error(EINVAL, "invalid l_whence");
+    }
+    int64_t start = base + request.l_start;
+    int64_t length = request.l_len;
+    if (length < 0) {
+        start += length;
+        length = -length;
+    }
+    if (start < 0)
+        return Error(EINVAL, "lock starts before the file");
+    fs::RecordLock lock;
+    lock.type = request.l_type;
+    lock.start = static_cast<uint64_t>(start);
+    lock.end = length == 0 ? UINT64_MAX : lock.start + static_cast<uint64_t>(length);
+    return lock;
+}
+
+// F_GETLK, F_SETLK and F_SETLKW.
+Result<long> record_lock(Thread& thread, fs::OpenFile& file, int command, uint64_t address) {
+    if (file.is_path_only())
+        return Error(EBADF, "descriptor opened with O_PATH");
+    std::shared_ptr<fs::Inode> inode = file.inode();
+    if (!inode)
+        return Error(EINVAL, "file cannot be locked");
+    struct flock request = TRY(read_user<struct flock>(thread, address));
+    if (request.l_type != F_RDLCK && request.l_type != F_WRLCK && request.l_type != F_UNLCK)
+        return Error(EINVAL, "invalid lock type");
+    fs::RecordLock lock = TRY(lock_range(file, request));
+    lock.owner = thread.process().pid();
+    fs::FileLocks& locks = vfs_of(thread).locks();
+    if (command == F_GETLK) {
+        if (request.l_type == F_UNLCK)
+            return Error(EINVAL, "F_GETLK with F_UNLCK");
+        auto conflict = locks.find_conflict(*inode, lock);
+        if (!conflict) {
+            request.l_type = F_UNLCK;
+        } else {
+            request.l_type = conflict->type;
+            request.l_whence = SEEK_SET;
+            request.l_start = static_cast<off_t>(conflict->start);
+            request.l_len = conflict->end == UINT64_MAX
+                                ? 0
+                                : static_cast<off_t>(conflict->end - conflict->start);
+            request.l_pid = conflict->owner;
+        }
+        TRY(write_user(thread, address, request));
+        return 0;
+    }
+    if (request.l_type == F_RDLCK && !file.can_read())
+        return Error(EBADF, "read lock needs a readable descriptor");
+    if (request.l_type == F_WRLCK && !file.can_write())
+        return Error(EBADF, "write lock needs a writable descriptor");
+    TRY(locks.set(*inode, lock, command == F_SETLKW));
+    return 0;
+}
+
+}  // namespace
+
+// Open implements Linux syscall open(2).
+Result<long> sys_open(Thread& thread, const SyscallArgs& args) {
+    return open_at(thread, AT_FDCWD, args.address(0), args.integer(1),
+                   static_cast<mode_t>(args.raw[2]));
+}
+
+// Openat implements Linux syscall openat(2).
+Result<long> sys_openat(Thread& thread, const SyscallArgs& args) {
+    return open_at(thread, args.fd(0), args.address(1), args.integer(2),
+                   static_cast<mode_t>(args.raw[3]));
+}
+
+// Creat implements Linux syscall creat(2).
+Result<long> sys_creat(Thread& thread, const SyscallArgs& args) {
+    return open_at(thread, AT_FDCWD, args.address(0), O_CREAT | O_WRONLY | O_TRUNC,
+                   static_cast<mode_t>(args.raw[1]));
+}
+
+// Close implements Linux syscall close(2).
+Result<long> sys_close(Thread& thread, const SyscallArgs& args) {
+    std::shared_ptr<fs::OpenFile> file = TRY(fs_context_of(thread).fds.remove(args.fd(0)));
+    release_record_locks(thread, *file);
+    return 0;
+}
+
+// Dup implements Linux syscall dup(2).
+Result<long> sys_dup(Thread& thread, const SyscallArgs& args) {
+    return TRY(fs_context_of(thread).fds.duplicate(args.fd(0), 0, false));
+}
+
+// Dup2 implements Linux syscall dup2(2).
+Result<long> sys_dup2(Thread& thread, const SyscallArgs& args) {
+    std::shared_ptr<fs::OpenFile> replaced;
+    int fd = TRY(fs_context_of(thread).fds.duplicate_to(args.fd(0), args.fd(1), false, &replaced));
+    if (replaced)
+        release_record_locks(thread, *replaced);
+    return fd;
+}
+
+// Dup3 implements Linux syscall dup3(2).
+Result<long> sys_dup3(Thread& thread, const SyscallArgs& args) {
+    const int flags = args.integer(2);
+    if (flags & ~O_CLOEXEC)
+        return Error(EINVAL, "invalid dup3 flags");
+    if (args.fd(0) == args.fd(1))
+        return Error(EINVAL, "dup3 to the same descriptor");
+    std::shared_ptr<fs::OpenFile> replaced;
+    int fd = TRY(fs_context_of(thread).fds.duplicate_to(args.fd(0), args.fd(1), flags & O_CLOEXEC,
+                                                        &replaced));
+    if (replaced)
+        release_record_locks(thread, *replaced);
+    return fd;
+}
+
+// CloseRange implements Linux syscall close_range(2): CLOSE_RANGE_CLOEXEC
+// marks instead of closing; CLOSE_RANGE_UNSHARE changes nothing, as
+// descriptor tables are never shared between processes here.
+Result<long> sys_close_range(Thread& thread, const SyscallArgs& args) {
+    constexpr unsigned kUnshare = 2, kCloseOnExec = 4;  // CLOSE_RANGE_*
+    const unsigned first = args.flags(0), last = args.flags(1), flags = args.flags(2);
+    if ((flags & ~(kUnshare | kCloseOnExec)) || first > last)
+        return Error(EINVAL, "invalid close_range arguments");
+    FdTable& fds = fs_context_of(thread).fds;
+    for (int fd : fds.open_fds()) {
+        if (static_cast<unsigned>(fd) < first || static_cast<unsigned>(fd) > last)
+            continue;
+        if (flags & kCloseOnExec) {
+            (void)fds.set_close_on_exec(fd, true);
+            continue;
+        }
+        auto file = fds.remove(fd);
+        if (!file.is_error())
+            release_record_locks(thread, *file.value());
+    }
+    return 0;
+}
+
+// Fcntl implements Linux syscall fcntl(2): descriptor flags, status flags,
+// duplication and POSIX record locks (no OFD locks, leases or signals).
+Result<long> sys_fcntl(Thread& thread, const SyscallArgs& args) {
+    const int fd = args.fd(0);
+    const int command = args.integer(1);
+    FdTable& fds = fs_context_of(thread).fds;
+    std::shared_ptr<fs::OpenFile> file = TRY(fds.get(fd));
+    switch (command) {
+        case F_DUPFD:
+        case F_DUPFD_CLOEXEC: {
+            const uint64_t lowest = args.raw[2];
+            if (lowest > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+                return Error(EINVAL, "descriptor out of range");
+            return TRY(fds.duplicate(fd, static_cast<int>(lowest), command == F_DUPFD_CLOEXEC));
+        }
+        case F_GETFD:
+            return TRY(fds.close_on_exec(fd)) ? FD_CLOEXEC : 0;
+        case F_SETFD:
+            TRY(fds.set_close_on_exec(fd, args.integer(2) & FD_CLOEXEC));
+            return 0;
+        case F_GETFL:
+            return file->flags();
+        case F_SETFL:
+            if (file->is_path_only())
+                return Error(EBADF, "descriptor opened with O_PATH");
+            file->set_status_flags(args.integer(2));
+            return 0;
+        case F_GETLK:
+        case F_SETLK:
+        case F_SETLKW:
+            return record_lock(thread, *file, command, args.address(2));
+        default:
+            return Error(EINVAL, "unsupported fcntl command " + std::to_string(command));
+    }
+}
+
+}  // namespace myst::kernel

@@ -1,0 +1,19 @@
+// Declarations of every system-call handler, generated from the lists.
+#pragma once
+
+#include "base/result.h"
+#include "kernel/syscall_args.h"
+#include "kernel/syscalls/list_core.h"
+#include "kernel/syscalls/list_files.h"
+
+namespace myst::kernel {
+
+class Thread;
+
+#define MYST_DECLARE_HANDLER(name, handler, formats, support) \
+    Result<long> handler(Thread& thread, const SyscallArgs& args);
+MYST_CORE_SYSCALLS(MYST_DECLARE_HANDLER)
+MYST_FILE_SYSCALLS(MYST_DECLARE_HANDLER)
+#undef MYST_DECLARE_HANDLER
+
+}  // namespace myst::kernel

@@ -1,0 +1,116 @@
+// Resource limits, usage and scheduling queries.
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+
+#include "kernel/kernel.h"
+#include "kernel/process.h"
+#include "kernel/syscalls/handlers.h"
+#include "kernel/thread.h"
+#include "kernel/user_memory.h"
+
+namespace myst::kernel {
+
+namespace {
+
+Result<struct rlimit*> limit_of(Thread& thread, pid_t pid, int resource) {
+    if (pid != 0 && pid != thread.process().pid())
+        return Error(ESRCH, "no such process");
+    if (resource < 0 || resource >= RLIM_NLIMITS)
+        return Error(EINVAL, "unknown resource");
+    return &thread.process().limits()[resource];
+}
+
+Result<void> set_limit(struct rlimit& limit, const struct rlimit& wanted, bool privileged) {
+    if (wanted.rlim_cur > wanted.rlim_max)
+        return Error(EINVAL, "soft limit above hard limit");
+    if (wanted.rlim_max > limit.rlim_max && !privileged)
+        return Error(EPERM, "raising a hard limit needs root");
+    limit = wanted;
+    return {};
+}
+
+}  // namespace
+
+// Prlimit64 implements Linux syscall prlimit64(2) for the calling process.
+Result<long> sys_prlimit64(Thread& thread, const SyscallArgs& args) {
+    struct rlimit* limit = TRY(limit_of(thread, args.integer(0), args.integer(1)));
+    struct rlimit old = *limit;
+    if (args.address(2)) {
+        auto wanted = TRY(read_user<struct rlimit>(thread, args.address(2)));
+        TRY(set_limit(*limit, wanted, thread.process().credentials().euid == 0));
+    }
+    if (args.address(3))
+        TRY(write_user(thread, args.address(3), old));
+    return 0;
+}
+
+// Getrlimit implements Linux syscall getrlimit(2).
+Result<long> sys_getrlimit(Thread& thread, const SyscallArgs& args) {
+    struct rlimit* limit = TRY(limit_of(thread, 0, args.integer(0)));
+    TRY(write_user(thread, args.address(1), *limit));
+    return 0;
+}
+
+// Setrlimit implements Linux syscall setrlimit(2).
+Result<long> sys_setrlimit(Thread& thread, const SyscallArgs& args) {
+    struct rlimit* limit = TRY(limit_of(thread, 0, args.integer(0)));
+    auto wanted = TRY(read_user<struct rlimit>(thread, args.address(1)));
+    TRY(set_limit(*limit, wanted, thread.process().credentials().euid == 0));
+    return 0;
+}
+
+// Getrusage implements Linux syscall getrusage(2) with CPU times from the
+// host's clocks and zero for the counters the kernel does not keep.
+Result<long> sys_getrusage(Thread& thread, const SyscallArgs& args) {
+    int who = args.integer(0);
+    if (who != RUSAGE_SELF && who != RUSAGE_THREAD && who != RUSAGE_CHILDREN)
+        return Error(EINVAL, "bad getrusage target");
+    struct rusage usage {};
+    if (who != RUSAGE_CHILDREN) {
+        auto cpu = thread.kernel().target().clock_time(CLOCK_PROCESS_CPUTIME_ID);
+        if (!cpu.is_error())
+            usage.ru_utime = {cpu.value().tv_sec, cpu.value().tv_nsec / 1000};
+    }
+    TRY(write_user(thread, args.address(1), usage));
+    return 0;
+}
+
+// SchedGetaffinity implements Linux syscall sched_getaffinity(2): the
+// program may run on as many CPUs as the host gives the kernel.
+Result<long> sys_sched_getaffinity(Thread& thread, const SyscallArgs& args) {
+    uint64_t size = args.size(1);
+    if (size < sizeof(uint64_t) || size % sizeof(uint64_t) != 0)
+        return Error(EINVAL, "cpu set size too small");
+    cpu_set_t set{};
+    unsigned count = std::min<unsigned>(thread.kernel().target().cpu_count(), CPU_SETSIZE);
+    for (unsigned cpu = 0; cpu < count; ++cpu)
+        CPU_SET(cpu, &set);
+    size_t bytes = std::min<size_t>(size, sizeof set);
+    TRY(copy_to_user(thread, args.address(2), &set, bytes));
+    return static_cast<long>(bytes);
+}
+
+// SchedSetaffinity implements Linux syscall sched_setaffinity(2): accepted,
+// placement is left to the host.
+Result<long> sys_sched_setaffinity(Thread&, const SyscallArgs&) {
+    return 0;
+}
+
+// SchedYield implements Linux syscall sched_yield(2).
+Result<long> sys_sched_yield(Thread& thread, const SyscallArgs&) {
+    thread.kernel().target().yield();
+    return 0;
+}
+
+// Getcpu implements Linux syscall getcpu(2): threads are not pinned, so CPU 0.
+Result<long> sys_getcpu(Thread& thread, const SyscallArgs& args) {
+    if (args.address(0))
+        TRY(write_user(thread, args.address(0), 0u));
+    if (args.address(1))
+        TRY(write_user(thread, args.address(1), 0u));
+    return 0;
+}
+
+}  // namespace myst::kernel

@@ -1,0 +1,93 @@
+// Signal dispositions, masks and the return from a handler
+// (kernel/signal_delivery.h runs the handlers).
+#include <signal.h>
+
+#include "entry/entry.h"
+#include "kernel/process.h"
+#include "kernel/signal_delivery.h"
+#include "kernel/syscalls/handlers.h"
+#include "kernel/thread.h"
+#include "kernel/user_memory.h"
+
+namespace myst::kernel {
+
+namespace {
+
+constexpr uint64_t unblockable = (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1));
+
+}  // namespace
+
+// RtSigaction implements Linux syscall rt_sigaction(2).
+Result<long> sys_rt_sigaction(Thread& thread, const SyscallArgs& args) {
+    int signal = args.integer(0);
+    if (signal < 1 || signal >= signal_count || args.size(3) != sizeof(uint64_t))
+        return Error(EINVAL, "bad signal or sigset size");
+    SignalAction& action = thread.process().signal_actions()[signal];
+    if (args.address(2))
+        TRY(write_user(thread, args.address(2), action));
+    if (args.address(1)) {
+        if (signal == SIGKILL || signal == SIGSTOP)
+            return Error(EINVAL, "SIGKILL and SIGSTOP cannot be caught");
+        action = TRY(read_user<SignalAction>(thread, args.address(1)));
+    }
+    return 0;
+}
+
+// RtSigprocmask implements Linux syscall rt_sigprocmask(2).
+Result<long> sys_rt_sigprocmask(Thread& thread, const SyscallArgs& args) {
+    if (args.size(3) != sizeof(uint64_t))
+        return Error(EINVAL, "bad sigset size");
+    uint64_t old_mask = thread.signal_mask;
+    if (args.address(1)) {
+        uint64_t set = TRY(read_user<uint64_t>(thread, args.address(1)));
+        switch (args.integer(0)) {
+            case SIG_BLOCK:
+                thread.signal_mask |= set;
+                break;
+            case SIG_UNBLOCK:
+                thread.signal_mask &= ~set;
+                break;
+            case SIG_SETMASK:
+                thread.signal_mask = set;
+                break;
+            default:
+                return Error(EINVAL, "bad sigprocmask operation");
+        }
+        thread.signal_mask &= ~unblockable;
+    }
+    if (args.address(2))
+        TRY(write_user(thread, args.address(2), old_mask));
+    if (thread.context)
+        thread.context->uc_mcontext.gregs[REG_RAX] = 0;
+    TRY(deliver_pending_signals(thread));
+    return 0;
+}
+
+// RtSigreturn implements Linux syscall rt_sigreturn(2).
+Result<long> sys_rt_sigreturn(Thread& thread, const SyscallArgs&) {
+    if (!thread.context)
+        return Error(EINVAL, "no signal frame");
+    auto restored = return_from_signal(thread);
+    if (restored.is_error())  // a corrupt frame: Linux kills with SIGSEGV
+        entry::leave_program(128 + SIGSEGV);
+    return restored;
+}
+
+// Sigaltstack implements Linux syscall sigaltstack(2): the program's signal
+// stack is recorded (the host's is the kernel's own entry stack).
+Result<long> sys_sigaltstack(Thread& thread, const SyscallArgs& args) {
+    if (args.address(1))
+        TRY(write_user(thread, args.address(1), thread.signal_stack));
+    if (args.address(0)) {
+        stack_t requested = TRY(read_user<stack_t>(thread, args.address(0)));
+        if (requested.ss_flags & ~SS_DISABLE)
+            return Error(EINVAL, "bad sigaltstack flags");
+        if (!(requested.ss_flags & SS_DISABLE) &&
+            requested.ss_size < static_cast<size_t>(MINSIGSTKSZ))
+            return Error(ENOMEM, "signal stack too small");
+        thread.signal_stack = requested;
+    }
+    return 0;
+}
+
+}  // namespace myst::kernel

@@ -1,0 +1,45 @@
+// A thread of a program: a host thread that runs program code with syscall
+// user dispatch on and enters the kernel on every system call.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+#include <ucontext.h>
+
+#include <cstdint>
+#include <string>
+
+namespace myst::kernel {
+
+class Kernel;
+class Process;
+
+class Thread {
+public:
+    Thread(Kernel& kernel, Process& process, pid_t tid)
+        : m_kernel(kernel), m_process(process), m_tid(tid) {}
+
+    Kernel& kernel() { return m_kernel; }
+    Process& process() { return m_process; }
+    pid_t tid() const { return m_tid; }
+
+    uint64_t clear_child_tid = 0;  // set_tid_address(2)
+    uint64_t robust_list = 0;      // set_robust_list(2)
+    uint64_t robust_list_size = 0;
+    uint64_t signal_mask = 0;                      // rt_sigprocmask(2), recorded
+    stack_t signal_stack{nullptr, SS_DISABLE, 0};  // sigaltstack(2), recorded
+    std::string name;                              // prctl(PR_SET_NAME)
+    uint64_t pending_signals = 0;                  // raised while blocked, bit (signal - 1)
+    siginfo_t pending_info[65] = {};               // what each pending signal was sent with
+    // The program's registers where it entered the kernel (the host signal
+    // frame of the current syscall or fault): signal delivery and
+    // rt_sigreturn change them.
+    ucontext_t* context = nullptr;
+
+private:
+    Kernel& m_kernel;
+    Process& m_process;
+    pid_t m_tid;
+};
+
+}  // namespace myst::kernel

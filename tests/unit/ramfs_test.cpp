@@ -1,0 +1,274 @@
+// ramfs: loading CPIO archives (written by image::write_cpio and by GNU
+// cpio, with hard links, crc checksums and missing parents), corrupt
+// archives (clear errors), and the stat fields of a live ramfs.
+#include <gtest/gtest.h>
+#include <sys/sysmacros.h>
+
+#include <cstring>
+
+#include "fs/ramfs/ramfs.h"
+#include "fs/vfs/vfs.h"
+#include "tests/unit/fs_test_helpers.h"
+#include "tests/unit/test_support.h"
+
+namespace myst::fs {
+namespace {
+
+using test::error_code;
+using test::tree_dir;
+using test::tree_file;
+using test::tree_symlink;
+
+std::unique_ptr<Vfs> vfs_over(std::shared_ptr<FileSystem> root, const test::ManualClock& clock) {
+    auto vfs = Vfs::create(std::move(root), clock.clock());
+    EXPECT_FALSE(vfs.is_error());
+    return vfs.is_error() ? nullptr : vfs.release_value();
+}
+
+struct stat stat_of(const Vfs& vfs, const std::string& path, bool follow = true) {
+    auto node = vfs.resolve(vfs.root_lookup(), path, follow);
+    EXPECT_FALSE(node.is_error()) << path << ": " << node.error().message();
+    if (node.is_error())
+        return {};
+    auto st = node.value()->inode()->stat();
+    EXPECT_FALSE(st.is_error());
+    return st.is_error() ? (struct stat){} : st.value();
+}
+
+Result<std::shared_ptr<FileSystem>> load(std::vector<uint8_t> bytes) {
+    image::MemoryFile archive(std::move(bytes));
+    test::ManualClock clock;
+    return create_ramfs_from_cpio(archive, clock.clock());
+}
+
+// Replaces the first occurrence of `from` in the archive by `to` (same size).
+void patch(std::vector<uint8_t>& bytes, std::string_view from, std::string_view to) {
+    ASSERT_EQ(from.size(), to.size());
+    auto it = std::search(bytes.begin(), bytes.end(), from.begin(), from.end());
+    ASSERT_NE(it, bytes.end()) << from;
+    std::memcpy(&*it, to.data(), to.size());
+}
+
+TEST(Ramfs, LoadsATreeFromCpio) {
+    std::string big(5000, 'q');
+    big[4096] = 'Z';
+    image::TreeNode device;
+    device.name = "tty";
+    device.type = image::NodeType::char_device;
+    device.permissions = 0620;
+    device.rdev_major = 4;
+    device.rdev_minor = 64;
+    image::TreeNode owned = tree_file("owned", "x", 04755);
+    owned.uid = 1000;
+    owned.gid = 100;
+    image::TreeNode root =
+        tree_dir("", {
+                         tree_dir("bin", {tree_file("hello", "#!/bin/sh\n", 0755)}),
+                         tree_file("big", big),
+                         tree_dir("empty", {}, 0700),
+                         tree_symlink("link", "bin/hello"),
+                         owned,
+                         tree_dir("sticky", {tree_dir("inner")}, 01777),
+                         device,
+                     });
+    test::ManualClock clock;
+    auto fs = test::ramfs_of(root, clock.clock());
+    ASSERT_FALSE(fs.is_error()) << fs.error().message();
+    auto vfs = vfs_over(fs.release_value(), clock);
+
+    EXPECT_EQ(test::read_text(*vfs, "/bin/hello").value(), "#!/bin/sh\n");
+    EXPECT_EQ(test::read_text(*vfs, "/link").value(), "#!/bin/sh\n");
+    EXPECT_EQ(test::read_text(*vfs, "/big").value(), big);
+    EXPECT_EQ(vfs->read_link(vfs->root_lookup(), "/link").value(), "bin/hello");
+
+    struct stat root_st = stat_of(*vfs, "/");
+    EXPECT_EQ(root_st.st_mode, S_IFDIR | 0755u);
+    EXPECT_EQ(root_st.st_nlink, 2u + 3u);  // bin, empty, sticky
+    struct stat hello = stat_of(*vfs, "/bin/hello");
+    EXPECT_EQ(hello.st_mode, S_IFREG | 0755u);
+    EXPECT_EQ(hello.st_nlink, 1u);
+    EXPECT_EQ(hello.st_size, 10);
+    EXPECT_EQ(hello.st_blksize, 4096);
+    EXPECT_EQ(hello.st_blocks, 8);
+    EXPECT_EQ(hello.st_mtim.tv_sec, 0x5f000000);
+    EXPECT_EQ(stat_of(*vfs, "/big").st_blocks, 16);  // two 4 KiB pages
+    EXPECT_EQ(stat_of(*vfs, "/empty").st_mode, S_IFDIR | 0700u);
+    EXPECT_EQ(stat_of(*vfs, "/empty").st_nlink, 2u);
+    EXPECT_EQ(stat_of(*vfs, "/sticky").st_mode, S_IFDIR | 01777u);
+    EXPECT_EQ(stat_of(*vfs, "/sticky").st_nlink, 3u);
+    struct stat link = stat_of(*vfs, "/link", false);
+    EXPECT_EQ(link.st_mode, S_IFLNK | 0777u);
+    EXPECT_EQ(link.st_size, 9);
+    struct stat owned_st = stat_of(*vfs, "/owned");
+    EXPECT_EQ(owned_st.st_mode, S_IFREG | 04755u);
+    EXPECT_EQ(owned_st.st_uid, 1000u);
+    EXPECT_EQ(owned_st.st_gid, 100u);
+    struct stat tty = stat_of(*vfs, "/tty");
+    EXPECT_EQ(tty.st_mode, S_IFCHR | 0620u);
+    EXPECT_EQ(tty.st_rdev, makedev(4, 64));
+    // A device node without a driver behind it.
+    EXPECT_EQ(error_code(vfs->open(vfs->root_lookup(), "/tty", O_RDONLY, 0)), ENXIO);
+    EXPECT_NE(hello.st_ino, stat_of(*vfs, "/big").st_ino);
+}
+
+TEST(Ramfs, HardLinksAndChecksumsFromGnuCpio) {
+    test::TempDir dir;
+    ASSERT_TRUE(dir.ok());
+    test::write_file(dir.path("first"), "shared bytes\n");
+    test::write_file(dir.path("other"), "other\n");
+    ASSERT_EQ(::link(dir.path("first").c_str(), dir.path("second").c_str()), 0);
+    for (const char* format : {"newc", "crc"}) {
+        SCOPED_TRACE(format);
+        std::string archive = dir.path(std::string("archive.") + format);
+        auto result = test::run_command("cd " + dir.file("") +
+                                        " && printf 'first\\nother\\nsecond\\n' | cpio -o -H " +
+                                        format + " > " + "'" + archive + "' 2>/dev/null");
+        ASSERT_EQ(result.status, 0) << result.output;
+        auto fs = load(test::read_file(archive));
+        ASSERT_FALSE(fs.is_error()) << fs.error().message();
+        test::ManualClock clock;
+        auto vfs = vfs_over(fs.release_value(), clock);
+        struct stat first = stat_of(*vfs, "/first");
+        struct stat second = stat_of(*vfs, "/second");
+        EXPECT_EQ(first.st_ino, second.st_ino);
+        EXPECT_EQ(first.st_nlink, 2u);
+        EXPECT_EQ(stat_of(*vfs, "/other").st_nlink, 1u);
+        EXPECT_EQ(test::read_text(*vfs, "/first").value(), "shared bytes\n");
+        EXPECT_EQ(test::read_text(*vfs, "/second").value(), "shared bytes\n");
+        // One inode: a write through one name shows through the other.
+        ASSERT_FALSE(test::write_text(*vfs, "/second", "changed\n").is_error());
+        EXPECT_EQ(test::read_text(*vfs, "/first").value(), "changed\n");
+    }
+}
+
+TEST(Ramfs, MissingParentsAreCreated) {
+    test::TempDir dir;
+    ASSERT_TRUE(dir.ok());
+    ASSERT_EQ(test::run_command("mkdir -p " + dir.file("x/y")).status, 0);
+    test::write_file(dir.path("x/y/file"), "deep\n");
+    auto result = test::run_command("cd " + dir.file("") +
+                                    " && echo x/y/file | cpio -o -H newc > archive 2>/dev/null");
+    ASSERT_EQ(result.status, 0) << result.output;
+    auto fs = load(test::read_file(dir.path("archive")));
+    ASSERT_FALSE(fs.is_error()) << fs.error().message();
+    test::ManualClock clock;
+    auto vfs = vfs_over(fs.release_value(), clock);
+    EXPECT_EQ(stat_of(*vfs, "/x/y").st_mode, S_IFDIR | 0755u);
+    EXPECT_EQ(test::read_text(*vfs, "/x/y/file").value(), "deep\n");
+}
+
+TEST(Ramfs, CorruptArchivesAreClearErrors) {
+    std::vector<uint8_t> good = test::cpio_of(tree_dir("", {tree_file("a", "hi\n")}));
+    struct Case {
+        const char* what;
+        std::vector<uint8_t> bytes;
+    };
+    std::vector<uint8_t> bad_magic = good;
+    bad_magic[0] = 'X';
+    std::vector<Case> cases = {
+        {"empty", {}},
+        {"bad magic", bad_magic},
+        {"truncated in the data", std::vector<uint8_t>(good.begin(), good.begin() + 230)},
+        {"no trailer", std::vector<uint8_t>(good.begin(), good.begin() + 228)},
+    };
+    for (const Case& c : cases) {
+        auto fs = load(c.bytes);
+        ASSERT_TRUE(fs.is_error()) << c.what;
+        EXPECT_EQ(fs.error().code(), EINVAL) << c.what;
+        EXPECT_NE(fs.error().message().find("cannot load the CPIO archive: corrupt cpio archive"),
+                  std::string::npos)
+            << c.what << ": " << fs.error().message();
+    }
+}
+
+TEST(Ramfs, CrcChecksumIsVerified) {
+    std::vector<uint8_t> bytes = test::cpio_of(tree_dir("", {tree_file("a", "hi\n")}));
+    // The file's header starts after the root's 112 bytes; "hi\n" sums to 0xdb.
+    std::memcpy(&bytes[112], "070702", 6);
+    std::memcpy(&bytes[112 + 102], "000000DB", 8);
+    EXPECT_FALSE(load(bytes).is_error());
+    std::memcpy(&bytes[112 + 102], "000000DC", 8);
+    auto fs = load(bytes);
+    ASSERT_TRUE(fs.is_error());
+    EXPECT_NE(fs.error().message().find("cpio entry 'a': checksum mismatch"), std::string::npos)
+        << fs.error().message();
+}
+
+TEST(Ramfs, NamesThatCouldEscapeOrCollideAreRejected) {
+    std::vector<uint8_t> dotdot = test::cpio_of(tree_dir("", {tree_file("ab", "x")}));
+    patch(dotdot, std::string_view("ab\0", 3), std::string_view("..\0", 3));
+    auto fs = load(dotdot);
+    ASSERT_TRUE(fs.is_error());
+    EXPECT_NE(fs.error().message().find("'..' component"), std::string::npos)
+        << fs.error().message();
+
+    // "b/c" turned into "a/c" where "a" is a file.
+    std::vector<uint8_t> under_file =
+        test::cpio_of(tree_dir("", {tree_file("a", "x"), tree_dir("b", {tree_file("c", "y")})}));
+    patch(under_file, std::string_view("b/c\0", 4), std::string_view("a/c\0", 4));
+    fs = load(under_file);
+    ASSERT_TRUE(fs.is_error());
+    EXPECT_EQ(fs.error().code(), ENOTDIR);
+    EXPECT_NE(fs.error().message().find("'a' is not a directory"), std::string::npos)
+        << fs.error().message();
+}
+
+TEST(Ramfs, TimesLinksAndBlocksFollowChanges) {
+    test::ManualClock clock;
+    auto vfs = vfs_over(create_ramfs(clock.clock(), 01777), clock);
+    EXPECT_EQ(stat_of(*vfs, "/").st_mode, S_IFDIR | 01777u);
+    EXPECT_EQ(stat_of(*vfs, "/").st_mtim.tv_sec, 1000);
+
+    clock.advance(10);
+    ASSERT_FALSE(test::write_text(*vfs, "/f", "hello").is_error());
+    struct stat created = stat_of(*vfs, "/f");
+    EXPECT_EQ(created.st_mtim.tv_sec, 1010);
+    EXPECT_EQ(created.st_ctim.tv_sec, 1010);
+    EXPECT_EQ(stat_of(*vfs, "/").st_mtim.tv_sec, 1010);  // the directory changed
+
+    clock.advance(5);
+    ASSERT_FALSE(test::write_text(*vfs, "/f", "more", O_WRONLY | O_APPEND).is_error());
+    EXPECT_EQ(stat_of(*vfs, "/f").st_mtim.tv_sec, 1015);
+    EXPECT_EQ(stat_of(*vfs, "/").st_mtim.tv_sec, 1010);
+    EXPECT_EQ(test::read_text(*vfs, "/f").value(), "hellomore");
+
+    // A write far out leaves a hole: only the touched page counts.
+    auto file = vfs->open(vfs->root_lookup(), "/f", O_RDWR, 0).release_value();
+    uint8_t byte = 'E';
+    ASSERT_FALSE(file->pwrite({&byte, 1}, 1 << 20).is_error());
+    struct stat sparse = stat_of(*vfs, "/f");
+    EXPECT_EQ(sparse.st_size, (1 << 20) + 1);
+    EXPECT_EQ(sparse.st_blocks, 16);
+    std::vector<uint8_t> middle(10, 0xff);
+    ASSERT_EQ(file->pread(middle, 4096 * 3).value(), 10u);
+    EXPECT_EQ(middle, std::vector<uint8_t>(10, 0));
+
+    // Shrinking drops bytes for good: growing again reads zeros.
+    ASSERT_FALSE(file->truncate(3).is_error());
+    ASSERT_FALSE(file->truncate(8).is_error());
+    std::vector<uint8_t> grown(16, 0xff);
+    ASSERT_EQ(file->pread(grown, 0).value(), 8u);
+    EXPECT_EQ(std::string(grown.begin(), grown.begin() + 8), std::string("hel\0\0\0\0\0", 8));
+    EXPECT_EQ(stat_of(*vfs, "/f").st_blocks, 8);
+
+    // Directory link counts: 2 + subdirectories.
+    Lookup at = vfs->root_lookup();
+    ASSERT_FALSE(vfs->make_directory(at, "/d1", 0755).is_error());
+    ASSERT_FALSE(vfs->make_directory(at, "/d2", 0755).is_error());
+    ASSERT_FALSE(vfs->make_directory(at, "/d1/sub", 0755).is_error());
+    EXPECT_EQ(stat_of(*vfs, "/").st_nlink, 4u);
+    EXPECT_EQ(stat_of(*vfs, "/d1").st_nlink, 3u);
+    ASSERT_FALSE(vfs->rename(at, "/d1/sub", at, "/d2/sub", 0).is_error());
+    EXPECT_EQ(stat_of(*vfs, "/d1").st_nlink, 2u);
+    EXPECT_EQ(stat_of(*vfs, "/d2").st_nlink, 3u);
+    EXPECT_EQ(stat_of(*vfs, "/d2/sub").st_nlink, 2u);
+    ASSERT_FALSE(vfs->remove_directory(at, "/d2/sub").is_error());
+    EXPECT_EQ(stat_of(*vfs, "/d2").st_nlink, 2u);
+
+    auto statfs = stat_of(*vfs, "/").st_dev;
+    EXPECT_NE(statfs, 0u);
+    EXPECT_EQ(vfs->root()->inode()->file_system().statfs().value().f_type, 0x858458f6);
+}
+
+}  // namespace
+}  // namespace myst::fs
