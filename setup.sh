@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 packages=(
     # build
-    cmake ninja-build g++ pkg-config
+    cmake ninja-build g++ pkg-config binutils
     libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev
     # test checkers and test-program compilers
     e2fsprogs cryptsetup-bin cpio openssl python3 python3-cryptography xxd mount util-linux

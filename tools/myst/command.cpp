@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "tools/myst/exec_arguments.h"
+
 namespace myst::tools {
 
 int report_failure(std::string_view command, const Error& error) {
@@ -18,11 +20,15 @@ int run_myst(int argc, char** argv) {
     app.require_subcommand(1, 1);
     app.footer("Run 'myst <command> --help' for the options of one command.");
 
+    std::vector<std::string> program_arguments = take_program_arguments(
+        argc, argv, {"--memory-size", "--app-config-path", "--strace-filter", "--mount"});
     std::vector<Command> commands = {
         add_mkcpio_command(app),
         add_excpio_command(app),
         add_mkext2_command(app),
         add_fssig_command(app),
+        add_exec_linux_command(app, program_arguments),
+        add_exec_sgx_command(app, program_arguments),
     };
 
     std::string help_topic;

@@ -4,7 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -19,6 +21,9 @@ Command add_mkcpio_command(CLI::App& parent);
 Command add_excpio_command(CLI::App& parent);
 Command add_mkext2_command(CLI::App& parent);
 Command add_fssig_command(CLI::App& parent);
+// `program_arguments` receives what follows <program> on the command line.
+Command add_exec_linux_command(CLI::App& parent, std::vector<std::string>& program_arguments);
+Command add_exec_sgx_command(CLI::App& parent, std::vector<std::string>& program_arguments);
 
 // Prints "myst <command>: <message>" on stderr and returns exit status 1.
 int report_failure(std::string_view command, const Error& error);

@@ -1,0 +1,185 @@
+// myst exec-linux / exec-sgx: run a program from a root file system on the
+// kernel. exec-linux uses the linux target (no TEE); exec-sgx would use the
+// SGX target and refuses to run without one.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "base/size_parse.h"
+#include "kernel/kernel_instance.h"
+#include "target/linux_target.h"
+#include "tools/myst/app_config.h"
+#include "tools/myst/command.h"
+#include "tools/myst/exec_arguments.h"
+#include "tools/myst/root_filesystem.h"
+
+extern char** environ;
+
+namespace myst::tools {
+
+namespace {
+
+constexpr int exit_not_found = 127;  // as a shell reports a missing program
+constexpr int exit_cannot_run = 126;
+
+struct ExecOptions {
+    std::string rootfs;
+    std::string program;
+    std::string memory_size;
+    std::string app_config_path;
+    bool strace = false;
+    bool strace_failing = false;
+    std::string strace_filter;
+    std::vector<std::string> mounts;  // <host path>=<target>
+    std::vector<std::string> program_arguments;
+};
+
+Result<kernel::StraceConfig> strace_config(const ExecOptions& options) {
+    kernel::StraceConfig config;
+    config.enabled = options.strace || options.strace_failing || !options.strace_filter.empty() ||
+                     std::getenv("MYST_STRACE") != nullptr;
+    config.failing_only = options.strace_failing;
+    std::string filter = options.strace_filter;
+    size_t start = 0;
+    while (start < filter.size()) {
+        size_t end = filter.find(':', start);
+        std::string name = filter.substr(start, end == std::string::npos ? end : end - start);
+        if (name.rfind("SYS_", 0) == 0)
+            name = name.substr(4);
+        if (!name.empty())
+            config.only_names.push_back(name);
+        start = end == std::string::npos ? filter.size() : end + 1;
+    }
+    return config;
+}
+
+// Everything the run needs, from the command line and the config file.
+struct ExecPlan {
+    kernel::KernelConfig kernel;
+    kernel::FirstProcess first;
+    std::vector<MountRequest> mounts;
+};
+
+Result<ExecPlan> make_plan(const ExecOptions& options) {
+    ExecPlan plan;
+    AppConfig config;
+    if (!options.app_config_path.empty())
+        config = TRY(load_app_config(options.app_config_path));
+    plan.kernel.strace = TRY(strace_config(options));
+    if (config.memory_size)
+        plan.kernel.memory_size = *config.memory_size;
+    if (!options.memory_size.empty()) {
+        auto size = parse_size(options.memory_size);
+        if (size.is_error())
+            return size.release_error().with_context("--memory-size");
+        plan.kernel.memory_size = size.value();
+    }
+    if (!config.hostname.empty())
+        plan.kernel.hostname = config.hostname;
+    std::string program = options.program.empty() ? config.application_path : options.program;
+    if (program.empty())
+        return Error::invalid("no program given (and no ApplicationPath in the config)");
+    plan.first.exec.path = program;
+    plan.first.exec.arguments.push_back(program);
+    std::vector<std::string> arguments = options.program_arguments;
+    if (!options.app_config_path.empty())
+        arguments = app_arguments(config, options.program_arguments);
+    plan.first.exec.arguments.insert(plan.first.exec.arguments.end(), arguments.begin(),
+                                     arguments.end());
+    plan.first.exec.environment = app_environment(config, environ);
+    if (!config.current_working_directory.empty())
+        plan.first.working_directory = config.current_working_directory;
+    for (const std::string& mount : options.mounts)
+        plan.mounts.push_back(TRY(parse_mount_option(mount)));
+    return plan;
+}
+
+int run_exec_linux(const ExecOptions& options) {
+    auto plan = make_plan(options);
+    if (plan.is_error())
+        return report_failure("exec-linux", plan.error());
+    LinuxTarget target;
+    auto root = open_root_filesystem(target, options.rootfs);
+    if (root.is_error())
+        return report_failure("exec-linux", root.error());
+    auto kernel = kernel::KernelInstance::create(target, plan.value().kernel, root.release_value());
+    if (kernel.is_error())
+        return report_failure("exec-linux", kernel.error());
+    struct stat st {};
+    bool host_directory = ::stat(options.rootfs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    auto mounted = mount_standard_filesystems(*kernel.value(), host_directory, plan.value().mounts);
+    if (mounted.is_error())
+        return report_failure("exec-linux", mounted.error());
+    auto status = kernel.value()->run_first_process(plan.value().first);
+    if (status.is_error()) {
+        report_failure("exec-linux", status.error());
+        int code = status.error().code();
+        return code == ENOENT                        ? exit_not_found
+               : (code == EACCES || code == ENOEXEC) ? exit_cannot_run
+                                                     : 1;
+    }
+    return status.value();
+}
+
+int run_exec_sgx(const ExecOptions&) {
+    struct stat st {};
+    if (::stat("/dev/sgx_enclave", &st) != 0)
+        return report_failure("exec-sgx",
+                              Error(ENODEV,
+                                    "no SGX on this machine (/dev/sgx_enclave is missing); "
+                                    "use 'myst exec-linux' to run the same image without a TEE"));
+    return report_failure("exec-sgx", Error(ENOTSUP,
+                                            "the SGX target is not built into this myst yet; "
+                                            "use 'myst exec-linux' to run without a TEE"));
+}
+
+Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
+                         std::vector<std::string>& program_arguments) {
+    auto options = std::make_shared<ExecOptions>();
+    CLI::App* app = parent.add_subcommand(
+        name, sgx ? "Run a program from a root file system in an SGX enclave"
+                  : "Run a program from a root file system on the kernel, without a TEE");
+    app->description(
+        std::string(sgx ? "Run <program> from <rootfs> inside an SGX enclave.\n"
+                        : "Run <program> from <rootfs> on myst's kernel in this process (linux\n"
+                          "target: no TEE, for development and testing).\n") +
+        "<rootfs> is a CPIO image (myst mkcpio) or a host directory; a host\n"
+        "directory is INSECURE (hostfs: the host sees and controls every byte).\n"
+        "The program, its loader and its libraries come from <rootfs>. Its\n"
+        "exit status is myst's; a signal that ends it gives 128+signal.\n\n"
+        "Example:\n  myst " +
+        name +
+        " rootfs.cpio /bin/hello\n"
+        "  myst " +
+        name + " --strace --memory-size 64m rootfs.cpio /bin/ls -l /");
+    app->add_option("rootfs", options->rootfs, "CPIO image or host directory (insecure)")
+        ->required();
+    app->add_option("program", options->program, "Program path inside the root file system");
+    app->add_option("--memory-size", options->memory_size,
+                    "Memory the program may use, e.g. 512m (k/m/g; default 512m)");
+    app->add_option("--app-config-path", options->app_config_path, "Mystikos config.json");
+    app->add_flag("--strace", options->strace,
+                  "Print every system call on stderr (also MYST_STRACE=1)");
+    app->add_flag("--strace-failing", options->strace_failing, "Print only failing system calls");
+    app->add_option("--strace-filter", options->strace_filter,
+                    "Print only these calls, e.g. 'SYS_open:SYS_read'");
+    app->add_option("--mount", options->mounts,
+                    "Mount a host directory (hostfs, insecure): <host path>=<target>");
+    return {app, [options, sgx, &program_arguments] {
+                options->program_arguments = program_arguments;
+                return sgx ? run_exec_sgx(*options) : run_exec_linux(*options);
+            }};
+}
+
+}  // namespace
+
+Command add_exec_linux_command(CLI::App& parent, std::vector<std::string>& program_arguments) {
+    return add_exec_command(parent, "exec-linux", false, program_arguments);
+}
+
+Command add_exec_sgx_command(CLI::App& parent, std::vector<std::string>& program_arguments) {
+    return add_exec_command(parent, "exec-sgx", true, program_arguments);
+}
+
+}  // namespace myst::tools

@@ -1,0 +1,87 @@
+#include "tools/myst/root_filesystem.h"
+
+#include <sys/stat.h>
+
+#include "fs/devfs/devfs.h"
+#include "fs/hostfs/hostfs.h"
+#include "fs/procfs/procfs.h"
+#include "fs/ramfs/ramfs.h"
+#include "tools/myst/host_file.h"
+
+namespace myst::tools {
+
+Result<MountRequest> parse_mount_option(const std::string& option) {
+    size_t equals = option.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 >= option.size())
+        return Error::invalid("--mount " + option + ": expected <host path>=<target>");
+    MountRequest request{option.substr(0, equals), option.substr(equals + 1)};
+    if (request.target[0] != '/')
+        return Error::invalid("--mount " + option + ": the target must be an absolute path");
+    return request;
+}
+
+Result<std::shared_ptr<fs::FileSystem>> open_root_filesystem(Target& target,
+                                                             const std::string& rootfs) {
+    struct stat st {};
+    if (::stat(rootfs.c_str(), &st) != 0)
+        return Error::from_errno(errno, rootfs);
+    if (S_ISDIR(st.st_mode)) {
+        auto hostfs = fs::create_hostfs(target, rootfs);
+        if (hostfs.is_error())
+            return hostfs.release_error().with_context(rootfs);
+        return hostfs;
+    }
+    auto archive = TRY(HostFile::open_read(rootfs));
+    auto ramfs = fs::create_ramfs_from_cpio(*archive, fs::clock_from_target(target));
+    if (ramfs.is_error())
+        return ramfs.release_error().with_context(rootfs +
+                                                  " (expected a CPIO image from myst mkcpio)");
+    return ramfs;
+}
+
+namespace {
+
+bool directory_exists(fs::Vfs& vfs, const std::string& path) {
+    return !vfs.resolve(vfs.root_lookup(), path).is_error();
+}
+
+Result<void> mount_on(fs::Vfs& vfs, const std::string& path, std::shared_ptr<fs::FileSystem> fs) {
+    if (!directory_exists(vfs, path)) {
+        auto made = vfs.make_directory(vfs.root_lookup(), path, 0755);
+        if (made.is_error())
+            return made.release_error().with_context("cannot mount " + path);
+    }
+    auto mounted = vfs.mount(path, std::move(fs));
+    if (mounted.is_error())
+        return mounted.release_error().with_context("cannot mount " + path);
+    return {};
+}
+
+}  // namespace
+
+Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool root_is_host_directory,
+                                        const std::vector<MountRequest>& mounts) {
+    fs::Vfs& vfs = kernel.vfs();
+    Target& target = kernel.target();
+    // A host directory as root is never written to make mount points.
+    auto wanted = [&](const std::string& path) {
+        return !root_is_host_directory || directory_exists(vfs, path);
+    };
+    if (wanted("/dev"))
+        TRY(mount_on(vfs, "/dev", fs::create_devfs(target)));
+    if (wanted("/proc"))
+        TRY(mount_on(vfs, "/proc",
+                     fs::create_procfs(kernel.process_info(), vfs, fs::clock_from_target(target))));
+    // /tmp is fresh memory, as a tmpfs would be.
+    if (wanted("/tmp"))
+        TRY(mount_on(vfs, "/tmp", fs::create_ramfs(fs::clock_from_target(target), 01777)));
+    for (const MountRequest& mount : mounts) {
+        auto hostfs = fs::create_hostfs(target, mount.source);
+        if (hostfs.is_error())
+            return hostfs.release_error().with_context("--mount " + mount.source);
+        TRY(mount_on(vfs, mount.target, hostfs.release_value()));
+    }
+    return {};
+}
+
+}  // namespace myst::tools
