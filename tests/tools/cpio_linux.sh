@@ -4,32 +4,13 @@
 # same tree back, and bad input (missing or unreadable files, corrupt or
 # hostile archives) fails cleanly with nothing written where it should not be.
 # Usage: cpio_linux.sh <path-to-myst> <scratch-dir>
-set -euo pipefail
-
-MYST=$(realpath "$1")
-SCRATCH=$2
-rm -rf "$SCRATCH"
-mkdir -p "$SCRATCH"
+source "$(dirname "$0")/lib.sh" "$@"
 SCRATCH=$(realpath "$SCRATCH")
-cd "$SCRATCH"
 export LC_ALL=C TZ=UTC
-for tool in cpio python3 diff find cmp; do
-    command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed"; exit 1; }
-done
+require cpio python3 diff find cmp
 
-failures=0
-pass() { echo "PASS: $*"; }
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-# check <description> <command...>: PASS when the command succeeds.
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what"; fi
-}
-# Same, but the command must fail with exit status 1.
+# check_exit1 <description> <command...>: the command must fail with exit
+# status 1; its stderr is kept in $SCRATCH/stderr for the checks that follow.
 check_exit1() {
     local what=$1 status=0
     shift
@@ -252,8 +233,4 @@ check "excpio follows a symlink that stays inside" \
 check "the file landed in the real directory" \
     test "$(cat "$SCRATCH/out-inside/real/f")" = inside
 
-if [ "$failures" -ne 0 ]; then
-    echo "FAIL: $failures check(s) failed"
-    exit 1
-fi
-echo "PASS: all cpio checks"
+finish

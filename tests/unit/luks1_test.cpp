@@ -2,15 +2,10 @@
 // we write (luksDump, volume-key dump, passphrase test) and we open what
 // cryptsetup's luksFormat writes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
+#include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <set>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +13,7 @@
 #include "base/endian.h"
 #include "base/hex.h"
 #include "image/luks1.h"
+#include "tests/unit/test_support.h"
 
 using namespace myst;
 using namespace myst::image;
@@ -28,63 +24,8 @@ namespace {
 // >= 1); about a millisecond per derivation keeps the tests fast.
 constexpr uint32_t test_iterations = 1000;
 
-struct CommandResult {
-    int status = -1;
-    std::string output;
-};
-
-CommandResult run_command(const std::string& command) {
-    CommandResult result;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-        return result;
-    char buffer[4096];
-    size_t got = 0;
-    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
-        result.output.append(buffer, got);
-    int status = pclose(pipe);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-}
-
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "luks1_test.XXXXXX");
-        m_path = mkdtemp(pattern.data()) ? pattern : "";
-    }
-    ~TempDir() {
-        if (!m_path.empty())
-            std::filesystem::remove_all(m_path);
-    }
-    std::string file(const std::string& name) const { return "'" + m_path + "/" + name + "'"; }
-    std::string path(const std::string& name) const { return m_path + "/" + name; }
-    bool ok() const { return !m_path.empty(); }
-
-private:
-    std::string m_path;
-};
-
-void write_file(const std::string& path, std::span<const uint8_t> bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-}
-
-void write_file(const std::string& path, const std::string& text) {
-    write_file(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-}
-
-std::vector<uint8_t> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::vector<uint8_t> test_master_key(uint8_t seed = 1) {
-    std::vector<uint8_t> key(luks1_master_key_size);
-    for (size_t i = 0; i < key.size(); ++i)
-        key[i] = static_cast<uint8_t>(seed + i * 29);
-    return key;
+std::vector<uint8_t> test_master_key(uint32_t seed = 1) {
+    return test::random_bytes(luks1_master_key_size, seed);
 }
 
 Luks1Options test_options(std::optional<std::string> passphrase) {
@@ -140,7 +81,7 @@ void write_container(const std::string& path, std::span<const uint8_t> area,
     ASSERT_FALSE(cipher.is_error()) << cipher.error().message();
     ASSERT_FALSE(cipher.value().encrypt(0, payload).is_error());
     image.insert(image.end(), payload.begin(), payload.end());
-    write_file(path, image);
+    test::write_file(path, image);
 }
 
 Luks1Header parse_ok(std::span<const uint8_t> bytes) {
@@ -192,17 +133,17 @@ TEST(Luks1, HeaderLayoutAndRoundTrip) {
 }
 
 TEST(Luks1, CryptsetupReadsOurHeader) {
-    TempDir dir;
+    test::TempDir dir;
     ASSERT_TRUE(dir.ok());
     auto key = test_master_key();
     const std::string passphrase = "correct horse battery staple";
     auto area = build_luks1_header_area(key, test_options(passphrase)).release_value();
     Luks1Header header = parse_ok(area);
     write_container(dir.path("disk.img"), area, key);
-    write_file(dir.path("pass"), passphrase);  // no trailing newline
-    write_file(dir.path("wrong"), passphrase + "!");
+    test::write_file(dir.path("pass"), passphrase);  // no trailing newline
+    test::write_file(dir.path("wrong"), passphrase + "!");
 
-    CommandResult dump = run_command("cryptsetup luksDump " + dir.file("disk.img"));
+    test::CommandResult dump = test::run_command("cryptsetup luksDump " + dir.file("disk.img"));
     ASSERT_EQ(dump.status, 0) << dump.output;
     EXPECT_EQ(dump_field(dump.output, "Version"), "1");
     EXPECT_EQ(dump_field(dump.output, "Cipher name"), "aes");
@@ -219,25 +160,25 @@ TEST(Luks1, CryptsetupReadsOurHeader) {
         EXPECT_EQ(dump_field(dump.output, "Key Slot " + std::to_string(slot)), "DISABLED");
 
     // cryptsetup opens slot 0 (PBKDF2, XTS key material, AF merge, digest).
-    CommandResult volume_key =
-        run_command("cryptsetup luksDump --dump-volume-key -q --key-file=" + dir.file("pass") +
-                    " " + dir.file("disk.img"));
+    test::CommandResult volume_key = test::run_command(
+        "cryptsetup luksDump --dump-volume-key -q --key-file=" + dir.file("pass") + " " +
+        dir.file("disk.img"));
     ASSERT_EQ(volume_key.status, 0) << volume_key.output;
     EXPECT_EQ(dumped_master_key(volume_key.output), to_hex(key)) << volume_key.output;
 
-    CommandResult open =
-        run_command("cryptsetup open --test-passphrase --key-file=" + dir.file("pass") + " " +
-                    dir.file("disk.img"));
+    test::CommandResult open =
+        test::run_command("cryptsetup open --test-passphrase --key-file=" + dir.file("pass") + " " +
+                          dir.file("disk.img"));
     EXPECT_EQ(open.status, 0) << open.output;
-    CommandResult wrong =
-        run_command("cryptsetup open --test-passphrase --key-file=" + dir.file("wrong") + " " +
-                    dir.file("disk.img"));
+    test::CommandResult wrong =
+        test::run_command("cryptsetup open --test-passphrase --key-file=" + dir.file("wrong") +
+                          " " + dir.file("disk.img"));
     EXPECT_NE(wrong.status, 0) << wrong.output;
     EXPECT_NE(wrong.output.find("No key available"), std::string::npos) << wrong.output;
 }
 
 TEST(Luks1, CryptsetupReadsHeaderWithoutKeySlot) {
-    TempDir dir;
+    test::TempDir dir;
     ASSERT_TRUE(dir.ok());
     auto key = test_master_key();
     auto area = build_luks1_header_area(key, test_options(std::nullopt)).release_value();
@@ -246,7 +187,7 @@ TEST(Luks1, CryptsetupReadsHeaderWithoutKeySlot) {
         EXPECT_FALSE(slot.active);
     write_container(dir.path("disk.img"), area, key);
 
-    CommandResult dump = run_command("cryptsetup luksDump " + dir.file("disk.img"));
+    test::CommandResult dump = test::run_command("cryptsetup luksDump " + dir.file("disk.img"));
     ASSERT_EQ(dump.status, 0) << dump.output;
     EXPECT_EQ(dump_field(dump.output, "UUID"), header.uuid);
     for (int slot = 0; slot < 8; ++slot)
@@ -259,19 +200,19 @@ TEST(Luks1, CryptsetupReadsHeaderWithoutKeySlot) {
 }
 
 TEST(Luks1, OpensCryptsetupFormattedContainer) {
-    TempDir dir;
+    test::TempDir dir;
     ASSERT_TRUE(dir.ok());
     auto key = test_master_key(77);
-    write_file(dir.path("key.bin"), key);
-    write_file(dir.path("pass"), std::string("cryptsetup made me"));
-    write_file(dir.path("disk.img"), std::vector<uint8_t>(4 << 20, 0));
-    CommandResult format = run_command(
+    test::write_file(dir.path("key.bin"), key);
+    test::write_file(dir.path("pass"), std::string("cryptsetup made me"));
+    test::write_file(dir.path("disk.img"), std::vector<uint8_t>(4 << 20, 0));
+    test::CommandResult format = test::run_command(
         "cryptsetup luksFormat -q --type luks1 --cipher aes-xts-plain64 --key-size 512 "
         "--hash sha256 --pbkdf-force-iterations 1000 --volume-key-file=" +
         dir.file("key.bin") + " --key-file=" + dir.file("pass") + " " + dir.file("disk.img"));
     ASSERT_EQ(format.status, 0) << format.output;
 
-    auto image = read_file(dir.path("disk.img"));
+    auto image = test::read_file(dir.path("disk.img"));
     std::span<const uint8_t> area(image.data(), size_t{4096} * 512);
     Luks1Header header = parse_ok(area);
     EXPECT_TRUE(header.key_slots[0].active);

@@ -1,91 +1,28 @@
 // AES-256-XTS sectors, cross-checked against Python's `cryptography` package
 // (`openssl enc` refuses XTS ciphers, so it cannot serve as the reference).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/hex.h"
 #include "image/luks1.h"
+#include "tests/unit/test_support.h"
 
 using namespace myst;
 using namespace myst::image;
 
 namespace {
 
-struct CommandResult {
-    int status = -1;
-    std::string output;
-};
-
-CommandResult run_command(const std::string& command) {
-    CommandResult result;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe)
-        return result;
-    char buffer[4096];
-    size_t got = 0;
-    while ((got = fread(buffer, 1, sizeof buffer, pipe)) > 0)
-        result.output.append(buffer, got);
-    int status = pclose(pipe);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
-}
-
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "xts_test.XXXXXX");
-        m_path = mkdtemp(pattern.data()) ? pattern : "";
-    }
-    ~TempDir() {
-        if (!m_path.empty())
-            std::filesystem::remove_all(m_path);
-    }
-    std::string file(const std::string& name) const { return m_path + "/" + name; }
-    bool ok() const { return !m_path.empty(); }
-
-private:
-    std::string m_path;
-};
-
-void write_file(const std::string& path, std::span<const uint8_t> bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-}
-
-void write_file(const std::string& path, const std::string& text) {
-    write_file(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-}
-
-std::vector<uint8_t> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
+// Two distinct 32-byte halves, as XTS requires.
 std::vector<uint8_t> test_key() {
-    std::vector<uint8_t> key(64);
-    for (size_t i = 0; i < key.size(); ++i)
-        key[i] = static_cast<uint8_t>(i * 37 + 11);
-    return key;
+    return test::random_bytes(64, 11);
 }
 
 std::vector<uint8_t> test_data(size_t sectors) {
-    std::vector<uint8_t> data(sectors * luks1_sector_size);
-    uint32_t state = 12345;
-    for (auto& byte : data) {
-        state = state * 1103515245 + 12345;
-        byte = static_cast<uint8_t>(state >> 16);
-    }
-    return data;
+    return test::random_bytes(sectors * luks1_sector_size, 12345);
 }
 
 // Encrypts each 512-byte sector on its own, tweak = sector number as a
@@ -103,22 +40,22 @@ for i in range(0, len(data), 512):
 open(sys.argv[4], 'wb').write(out)
 )";
 
-std::vector<uint8_t> reference_encrypt(const TempDir& dir, std::span<const uint8_t> key,
+std::vector<uint8_t> reference_encrypt(const test::TempDir& dir, std::span<const uint8_t> key,
                                        uint64_t first_sector, std::span<const uint8_t> plain) {
-    write_file(dir.file("xts.py"), std::string(reference_script));
-    write_file(dir.file("plain.bin"), plain);
-    std::filesystem::remove(dir.file("cipher.bin"));
-    CommandResult result = run_command("python3 '" + dir.file("xts.py") + "' " + to_hex(key) + " " +
-                                       std::to_string(first_sector) + " '" + dir.file("plain.bin") +
-                                       "' '" + dir.file("cipher.bin") + "'");
+    test::write_file(dir.path("xts.py"), std::string(reference_script));
+    test::write_file(dir.path("plain.bin"), plain);
+    std::filesystem::remove(dir.path("cipher.bin"));
+    test::CommandResult result = test::run_command(
+        "python3 " + dir.file("xts.py") + " " + to_hex(key) + " " + std::to_string(first_sector) +
+        " " + dir.file("plain.bin") + " " + dir.file("cipher.bin"));
     EXPECT_EQ(result.status, 0) << result.output;
-    return read_file(dir.file("cipher.bin"));
+    return test::read_file(dir.path("cipher.bin"));
 }
 
 }  // namespace
 
 TEST(Xts, MatchesIndependentImplementation) {
-    TempDir dir;
+    test::TempDir dir;
     ASSERT_TRUE(dir.ok());
     auto key = test_key();
     auto cipher = XtsSectorCipher::create(key);
