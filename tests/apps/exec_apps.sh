@@ -269,7 +269,10 @@ fi
 
 # (`myst exec-linux --help` alone proves nothing: CLI11 answers --help before
 # it notices an unknown subcommand.)
-if ! "$MYST" --help 2>/dev/null | grep -qw exec-linux; then
+# (Captured first: grep -q exits at the first match, and under pipefail the
+# SIGPIPE myst then gets would count as a failure.)
+myst_help=$("$MYST" --help 2>/dev/null || true)
+if ! grep -qw exec-linux <<<"$myst_help"; then
     fail "myst has no exec-linux command"
     finish
 fi
