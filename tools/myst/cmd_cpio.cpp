@@ -447,7 +447,7 @@ Command add_mkcpio_command(CLI::App& parent) {
     auto args = std::make_shared<MkcpioArguments>();
     CLI::App* app =
         parent.add_subcommand("mkcpio", "Make a CPIO (newc) archive of a directory, for ramfs");
-    app->description(
+    app->footer(
         "Make a CPIO archive of <appdir> in the \"newc\" format that 'cpio -H newc' writes\n"
         "and the ramfs root of an application is loaded from. Entries keep their modes,\n"
         "owners, mtimes and symlink targets (hard links become separate copies); the same\n"
@@ -465,7 +465,7 @@ Command add_excpio_command(CLI::App& parent) {
     auto args = std::make_shared<ExcpioArguments>();
     CLI::App* app =
         parent.add_subcommand("excpio", "Extract a CPIO (newc) archive into a directory");
-    app->description(
+    app->footer(
         "Extract the CPIO newc archive <cpioimage> into <dir>, which is created if missing\n"
         "and must be empty unless --force. Files, directories, symlinks and fifos are\n"
         "restored with their modes and mtimes (owners too when run as root; device nodes\n"

@@ -140,7 +140,7 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     CLI::App* app = parent.add_subcommand(
         name, sgx ? "Run a program from a root file system in an SGX enclave"
                   : "Run a program from a root file system on the kernel, without a TEE");
-    app->description(
+    app->footer(
         std::string(sgx ? "Run <program> from <rootfs> inside an SGX enclave.\n"
                         : "Run <program> from <rootfs> on myst's kernel in this process (linux\n"
                           "target: no TEE, for development and testing).\n") +

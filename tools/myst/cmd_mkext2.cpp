@@ -176,7 +176,7 @@ Command add_mkext2_command(CLI::App& parent) {
         parent.add_subcommand("mkext2",
                               "Make an EXT2 image of a directory, integrity-protected (dm-verity), "
                               "optionally encrypted (LUKS1) and signed");
-    app->description(
+    app->footer(
         "Make an EXT2 image of <appdir>: [EXT2 | HASH TREE | FSSIG]; with --encrypt\n"
         "[LUKS1 HEADER | ENCRYPTED EXT2 | HASH TREE | FSSIG]. The hash tree is what\n"
         "'veritysetup format --hash-offset=<size>' writes, the encryption what\n"
