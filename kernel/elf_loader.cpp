@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fs/vfs/open_file.h"
+
 namespace myst::kernel {
 
 namespace {
@@ -14,6 +16,7 @@ struct ElfFile {
     const ExecutableFile& file;
     Elf64_Ehdr header{};
     std::vector<Elf64_Phdr> segments;
+    std::string interpreter;  // PT_INTERP, empty when there is none
 };
 
 struct LoadedElf {
@@ -30,39 +33,48 @@ Error not_executable(const std::string& path, const std::string& why) {
 }
 
 Result<ElfFile> parse_elf(const ExecutableFile& file) {
-    ElfFile elf{file, {}, {}};
-    const auto& bytes = file.bytes;
-    if (bytes.size() < 4 || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0)
+    ElfFile elf{file, {}, {}, {}};
+    uint8_t identity[EI_NIDENT] = {};
+    if (file.size < SELFMAG || file.read_at(0, std::span(identity).first(SELFMAG)).is_error() ||
+        std::memcmp(identity, ELFMAG, SELFMAG) != 0)
         return not_executable(file.path, "not an ELF file");
-    if (bytes.size() < sizeof(Elf64_Ehdr))
+    if (file.size < sizeof(Elf64_Ehdr))
         return not_executable(file.path, "truncated ELF header");
-    if (bytes[EI_CLASS] != ELFCLASS64)
-        return not_executable(file.path, "32-bit ELF; only x86-64 programs run");
-    std::memcpy(&elf.header, bytes.data(), sizeof elf.header);
+    TRY(file.read_at(0, {reinterpret_cast<uint8_t*>(&elf.header), sizeof elf.header}));
     const Elf64_Ehdr& h = elf.header;
-    if (bytes[EI_DATA] != ELFDATA2LSB || h.e_machine != EM_X86_64)
+    if (h.e_ident[EI_CLASS] != ELFCLASS64)
+        return not_executable(file.path, "32-bit ELF; only x86-64 programs run");
+    if (h.e_ident[EI_DATA] != ELFDATA2LSB || h.e_machine != EM_X86_64)
         return not_executable(file.path, "ELF for another machine; only x86-64 programs run");
     if (h.e_type != ET_EXEC && h.e_type != ET_DYN)
         return not_executable(file.path,
                               "ELF is not an executable (type " + std::to_string(h.e_type) + ")");
     if (h.e_phentsize != sizeof(Elf64_Phdr) || h.e_phnum == 0 || h.e_phnum > 256 ||
-        h.e_phoff > bytes.size() || h.e_phnum * sizeof(Elf64_Phdr) > bytes.size() - h.e_phoff)
+        h.e_phoff > file.size || h.e_phnum * sizeof(Elf64_Phdr) > file.size - h.e_phoff)
         return not_executable(file.path, "truncated or corrupt program headers");
     elf.segments.resize(h.e_phnum);
-    std::memcpy(elf.segments.data(), bytes.data() + h.e_phoff, h.e_phnum * sizeof(Elf64_Phdr));
+    TRY(file.read_at(h.e_phoff, {reinterpret_cast<uint8_t*>(elf.segments.data()),
+                                 h.e_phnum * sizeof(Elf64_Phdr)}));
     bool loadable = false;
     for (const Elf64_Phdr& p : elf.segments) {
         if (p.p_type != PT_LOAD && p.p_type != PT_INTERP)
             continue;
-        if (p.p_offset > bytes.size() || p.p_filesz > bytes.size() - p.p_offset)
+        if (p.p_offset > file.size || p.p_filesz > file.size - p.p_offset)
             return not_executable(file.path,
                                   "truncated ELF: a segment lies past the end of the file");
-        if (p.p_type == PT_LOAD) {
-            loadable = true;
-            if (p.p_filesz > p.p_memsz || p.p_vaddr + p.p_memsz < p.p_vaddr ||
-                p.p_vaddr % page_size != p.p_offset % page_size)
-                return not_executable(file.path, "corrupt loadable segment");
+        if (p.p_type == PT_INTERP) {
+            if (p.p_filesz == 0 || p.p_filesz > 4096)
+                return not_executable(file.path, "corrupt interpreter path");
+            std::string interpreter(p.p_filesz, '\0');
+            TRY(file.read_at(p.p_offset,
+                             {reinterpret_cast<uint8_t*>(interpreter.data()), p.p_filesz}));
+            elf.interpreter = interpreter.c_str();
+            continue;
         }
+        loadable = true;
+        if (p.p_filesz > p.p_memsz || p.p_vaddr + p.p_memsz < p.p_vaddr ||
+            p.p_vaddr % page_size != p.p_offset % page_size)
+            return not_executable(file.path, "corrupt loadable segment");
     }
     if (!loadable)
         return not_executable(file.path, "ELF has no loadable segment");
@@ -94,16 +106,12 @@ Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf) {
                                      std::to_string(low) + " which is not free (" +
                                      fixed.error().message() + ")");
     }
-    const auto& bytes = elf.file.bytes;
-    for (const Elf64_Phdr& p : elf.segments) {
-        if (p.p_type == PT_LOAD) {
-            std::memcpy(reinterpret_cast<void*>(loaded.bias + p.p_vaddr), bytes.data() + p.p_offset,
-                        p.p_filesz);
-        } else if (p.p_type == PT_INTERP) {
-            const char* text = reinterpret_cast<const char*>(bytes.data() + p.p_offset);
-            loaded.interpreter.assign(text, strnlen(text, p.p_filesz));
-        }
-    }
+    // Segments are read straight into their pages, still writable here.
+    for (const Elf64_Phdr& p : elf.segments)
+        if (p.p_type == PT_LOAD)
+            TRY(elf.file.read_at(
+                p.p_offset, {reinterpret_cast<uint8_t*>(loaded.bias + p.p_vaddr), p.p_filesz}));
+    loaded.interpreter = elf.interpreter;
     // Pages no segment covers stay inaccessible; each segment gets its own rights.
     TRY(memory.protect(loaded.bias + low, high - low, PROT_NONE));
     for (const Elf64_Phdr& p : elf.segments) {
@@ -201,6 +209,17 @@ Result<uint64_t> build_stack(MemoryManager& memory, const ExecRequest& request,
 }
 
 }  // namespace
+
+Result<void> ExecutableFile::read_at(uint64_t offset, std::span<uint8_t> buffer) const {
+    uint64_t done = 0;
+    while (done < buffer.size()) {
+        size_t count = TRY(file->pread(buffer.subspan(done), offset + done));
+        if (count == 0)
+            return not_executable(path, "truncated ELF: the file ends early");
+        done += count;
+    }
+    return {};
+}
 
 Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader& reader,
                                    const ExecRequest& request) {

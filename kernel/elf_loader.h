@@ -6,17 +6,27 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
 #include "kernel/memory_manager.h"
 
+namespace myst::fs {
+class OpenFile;
+}
+
 namespace myst::kernel {
 
 struct ExecutableFile {
     std::string path;  // absolute path inside the image
-    std::vector<uint8_t> bytes;
+    uint64_t size = 0;
+    std::shared_ptr<fs::OpenFile> file;  // open for reading
+
+    // Exactly buffer.size() bytes at offset; ENOEXEC when the file is shorter.
+    Result<void> read_at(uint64_t offset, std::span<uint8_t> buffer) const;
 };
 
 // Resolves a path in the program's file system and reads the whole file;

@@ -71,18 +71,7 @@ Result<ExecutableFile> open_executable(const fs::Vfs& vfs, const fs::Lookup& at,
         return Error(EACCES, path + ": permission denied");
     // Running needs x, not r: open the file for the loader directly.
     std::shared_ptr<fs::OpenFile> file = TRY(inode->open(node, O_RDONLY));
-    ExecutableFile executable;
-    executable.path = node->to_string();
-    executable.bytes.resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < executable.bytes.size()) {
-        size_t count = TRY(file->pread(std::span(executable.bytes).subspan(done), done));
-        if (count == 0)
-            break;  // shrank meanwhile
-        done += count;
-    }
-    executable.bytes.resize(done);
-    return executable;
+    return ExecutableFile{node->to_string(), static_cast<uint64_t>(st.st_size), std::move(file)};
 }
 
 Result<ExecutableFile> open_executable(Thread& thread, const std::string& path) {

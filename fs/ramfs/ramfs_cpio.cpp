@@ -16,8 +16,6 @@ namespace {
 using ramfs::RamFileSystem;
 using ramfs::RamInode;
 
-constexpr size_t kCopyChunk = 1 << 20;
-
 struct timespec time_of(const image::CpioEntry& entry) {
     return {static_cast<time_t>(entry.mtime), 0};
 }
@@ -29,19 +27,10 @@ Error entry_error(const image::CpioEntry& entry, const std::string& reason, int 
 // Copies an entry's data into a regular file, checking the "070702" sum.
 Result<void> load_file_data(image::RandomAccessFile& archive, const image::CpioEntry& entry,
                             RamInode& inode) {
-    std::vector<uint8_t> chunk;
-    uint32_t sum = 0;
-    uint64_t done = 0;
-    while (done < entry.data_size) {
-        chunk.resize(std::min<uint64_t>(kCopyChunk, entry.data_size - done));
-        auto read = archive.read_at(entry.data_offset + done, chunk);
-        if (read.is_error())
-            return entry_error(entry, "cannot read data: " + read.error().message(), EIO);
-        for (uint8_t byte : chunk)
-            sum += byte;
-        TRY(inode.write_locked(done, chunk));
-        done += chunk.size();
-    }
+    auto loaded = inode.load_locked(archive, entry.data_offset, entry.data_size);
+    if (loaded.is_error())
+        return entry_error(entry, "cannot read data: " + loaded.error().message(), EIO);
+    uint32_t sum = loaded.value();
     if (entry.has_checksum && sum != entry.checksum)
         return entry_error(entry, "checksum mismatch (archive says " +
                                       std::to_string(entry.checksum) + ", data sums to " +

@@ -312,7 +312,10 @@ Result<size_t> RamInode::write_locked(uint64_t offset, std::span<const uint8_t> 
         size_t chunk = std::min(data.size() - done, kPageSize - within);
         std::unique_ptr<Page>& page = m_pages[index];
         if (!page) {
-            page = std::make_unique<Page>();
+            // A page written whole needs no zeroing first (CPIO loading writes
+            // whole pages); a partly written one must read as zeros elsewhere.
+            page = chunk == kPageSize ? std::make_unique_for_overwrite<Page>()
+                                      : std::make_unique<Page>();
             ++ramfs().pages_in_use();
         }
         std::memcpy(page->data() + within, data.data() + done, chunk);
@@ -320,6 +323,25 @@ Result<size_t> RamInode::write_locked(uint64_t offset, std::span<const uint8_t> 
     }
     m_size = std::max<uint64_t>(m_size, offset + data.size());
     return data.size();
+}
+
+Result<uint32_t> RamInode::load_locked(image::RandomAccessFile& source, uint64_t offset,
+                                       uint64_t size) {
+    if (size > kMaxFileSize)
+        return Error(EFBIG, "file too large");
+    uint32_t sum = 0;
+    for (uint64_t done = 0; done < size; done += kPageSize) {
+        size_t chunk = static_cast<size_t>(std::min<uint64_t>(kPageSize, size - done));
+        auto page =
+            chunk == kPageSize ? std::make_unique_for_overwrite<Page>() : std::make_unique<Page>();
+        TRY(source.read_at(offset + done, std::span(page->data(), chunk)));
+        for (size_t i = 0; i < chunk; ++i)
+            sum += (*page)[i];
+        m_pages[done / kPageSize] = std::move(page);
+        ++ramfs().pages_in_use();
+    }
+    m_size = size;
+    return sum;
 }
 
 Result<size_t> RamInode::write_at(uint64_t offset, std::span<const uint8_t> data) {

@@ -3,6 +3,8 @@
 // Functions named *_locked expect that lock held.
 #pragma once
 
+#include "image/io.h"
+
 #include <array>
 #include <atomic>
 #include <map>
@@ -80,6 +82,10 @@ public:
     void add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode);
     std::shared_ptr<RamInode> remove_entry_locked(std::string_view name);
     Result<size_t> write_locked(uint64_t offset, std::span<const uint8_t> data);
+    // Fills an empty regular file with `size` bytes read from `source` at
+    // `offset`, straight into its pages (no intermediate copy). Returns the
+    // byte sum of what was read, for CPIO's crc format.
+    Result<uint32_t> load_locked(image::RandomAccessFile& source, uint64_t offset, uint64_t size);
     void set_symlink_target_locked(std::string target) { m_symlink_target = std::move(target); }
     void set_attributes_locked(mode_t mode, uid_t uid, gid_t gid, struct timespec time);
     bool has_entries_locked() const { return !m_entries.empty(); }

@@ -283,7 +283,11 @@ TEST_F(OpsTest, OpenExecutable) {
     auto executable = kernel::open_executable(*m_vfs, from_dir, "prog");
     ASSERT_FALSE(executable.is_error()) << executable.error().message();
     EXPECT_EQ(executable.value().path, "/dir/prog");
-    EXPECT_EQ(std::string(executable.value().bytes.begin(), executable.value().bytes.end()),
+    std::string bytes(executable.value().size, '\0');
+    ASSERT_FALSE(executable.value()
+                     .read_at(0, {reinterpret_cast<uint8_t*>(bytes.data()), bytes.size()})
+                     .is_error());
+    EXPECT_EQ(bytes,
               "\x7f"
               "ELF fake");
     // Links resolve to the real path; others need their own x bit.
