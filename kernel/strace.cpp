@@ -94,7 +94,9 @@ std::string Strace::format_call(Thread& thread, long number, const SyscallEntry*
                                 const SyscallArgs& args) const {
     std::string line = "[pid " + std::to_string(thread.tid()) + "] ";
     if (!entry || !entry->name) {
-        line += "SYS_" + std::to_string(number) + "(";
+        // Not implemented: name it as Linux does, so the gap is easy to find.
+        const char* name = linux_syscall_name(number);
+        line += (name ? std::string(name) : "SYS_" + std::to_string(number)) + "(";
         for (int i = 0; i < 6; ++i)
             line += (i ? ", " : "") + format_argument(thread, 'x', args.raw[i]);
         return line;

@@ -37,6 +37,19 @@ long to_abi(Result<long> result) {
 
 }  // namespace
 
+const char* linux_syscall_name(long number) {
+    static constexpr auto names = [] {
+        std::array<const char*, max_syscall_number> table{};
+#define MYST_SYSCALL_NAME(number, name) table[number] = #name;
+#include "kernel/syscall_names.inc"
+#undef MYST_SYSCALL_NAME
+        return table;
+    }();
+    if (number < 0 || number >= max_syscall_number)
+        return nullptr;
+    return names[static_cast<size_t>(number)];
+}
+
 const SyscallEntry* find_syscall(long number) {
     if (number < 0 || number >= max_syscall_number)
         return nullptr;

@@ -27,6 +27,9 @@ constexpr long max_syscall_number = 512;
 
 // nullptr for numbers outside the table.
 const SyscallEntry* find_syscall(long number);
+// Linux's name for any x86-64 syscall number, implemented or not; nullptr
+// for numbers Linux does not define.
+const char* linux_syscall_name(long number);
 
 // Runs one system call for `thread` and returns the value for RAX (-errno on
 // failure), tracing it when strace is on.
