@@ -165,7 +165,8 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     app->add_option("--strace-filter", options->strace_filter,
                     "Print only these calls, e.g. 'SYS_open:SYS_read'");
     app->add_option("--mount", options->mounts,
-                    "Mount a host directory (hostfs, insecure): <host path>=<target>");
+                    "Mount a host directory (hostfs, insecure): <host path>=<target>")
+        ->allow_extra_args(false);  // one value per --mount; repeat it for more
     return {app, [options, sgx, &program_arguments] {
                 options->program_arguments = program_arguments;
                 return sgx ? run_exec_sgx(*options) : run_exec_linux(*options);
