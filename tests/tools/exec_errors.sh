@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# myst exec-linux refuses bad configuration cleanly: a one-line error that
-# names the file or option and the reason, a non-zero exit, no crash.
+# myst exec-linux refuses bad configuration cleanly (a one-line error that
+# names the file or option and the reason, a non-zero exit, no crash) and
+# takes the forms of a good one.
 source "$(dirname "$0")/lib.sh"
 APPS=$(dirname "$MYST")/tests/apps/bin
 [ -x "$APPS/hello-musl-static" ] || { echo "FAIL: $APPS/hello-musl-static is not built"; exit 1; }
@@ -19,6 +20,8 @@ check_fails "--memory-size too small" "memory size" "$MYST" exec-linux --memory-
 check_fails "--mount without =" "--mount" "$MYST" exec-linux --mount /tmp rootfs.cpio /bin/hello
 check_fails "--mount of a missing host directory" "no-such-dir" "$MYST" exec-linux --mount "$SCRATCH/no-such-dir=/data" rootfs.cpio /bin/hello
 check_fails "a directory as the program" "/bin" "$MYST" exec-linux rootfs.cpio /bin
+check "a relative host directory works as the root (hostfs)" \
+    bash -c "'$MYST' exec-linux rootfs /bin/hello | grep -qx 'Hello World!'"
 printf '{"ApplicationPath": "/bin/hello"}' >app.json
 check "ApplicationPath from the config runs without a program argument" \
     bash -c "'$MYST' exec-linux --app-config-path app.json rootfs.cpio | grep -qx 'Hello World!'"

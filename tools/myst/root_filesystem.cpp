@@ -1,5 +1,7 @@
 #include "tools/myst/root_filesystem.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "fs/devfs/devfs.h"
@@ -9,6 +11,16 @@
 #include "tools/myst/host_file.h"
 
 namespace myst::tools {
+
+namespace {
+
+// hostfs takes absolute host paths; the command line may give relative ones.
+std::string absolute_path(const std::string& path) {
+    char resolved[PATH_MAX];
+    return ::realpath(path.c_str(), resolved) ? std::string(resolved) : path;
+}
+
+}  // namespace
 
 Result<MountRequest> parse_mount_option(const std::string& option) {
     size_t equals = option.find('=');
@@ -26,7 +38,7 @@ Result<std::shared_ptr<fs::FileSystem>> open_root_filesystem(Target& target,
     if (::stat(rootfs.c_str(), &st) != 0)
         return Error::from_errno(errno, rootfs);
     if (S_ISDIR(st.st_mode)) {
-        auto hostfs = fs::create_hostfs(target, rootfs);
+        auto hostfs = fs::create_hostfs(target, absolute_path(rootfs));
         if (hostfs.is_error())
             return hostfs.release_error().with_context(rootfs);
         return hostfs;
@@ -76,7 +88,7 @@ Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool roo
     if (wanted("/tmp"))
         TRY(mount_on(vfs, "/tmp", fs::create_ramfs(fs::clock_from_target(target), 01777)));
     for (const MountRequest& mount : mounts) {
-        auto hostfs = fs::create_hostfs(target, mount.source);
+        auto hostfs = fs::create_hostfs(target, absolute_path(mount.source));
         if (hostfs.is_error())
             return hostfs.release_error().with_context("--mount " + mount.source);
         TRY(mount_on(vfs, mount.target, hostfs.release_value()));
