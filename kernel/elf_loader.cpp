@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "fs/vfs/open_file.h"
@@ -101,10 +102,12 @@ Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf) {
         loaded.bias = start - low;
     } else {
         auto fixed = memory.map_fixed(low, high - low, PROT_READ | PROT_WRITE, path, false);
-        if (fixed.is_error())
-            return Error(ENOMEM, path + ": fixed-address executable needs memory at 0x" +
-                                     std::to_string(low) + " which is not free (" +
-                                     fixed.error().message() + ")");
+        if (fixed.is_error()) {
+            char where[24];
+            std::snprintf(where, sizeof where, "0x%lx", low);
+            return Error(ENOMEM, path + ": fixed-address executable needs memory at " + where +
+                                     " which is not free (" + fixed.error().message() + ")");
+        }
     }
     // Segments are read straight into their pages, still writable here.
     for (const Elf64_Phdr& p : elf.segments)
@@ -165,6 +168,15 @@ private:
 
 Result<uint64_t> build_stack(MemoryManager& memory, const ExecRequest& request,
                              const LoadedElf& program, uint64_t interpreter_base) {
+    // execve(2)'s E2BIG: strings and pointers may fill a quarter of the stack
+    // (as on Linux); checked before anything is written below its top.
+    uint64_t needed = request.random.size() + request.path.size() + 64 * 8;
+    for (const std::string& text : request.arguments)
+        needed += text.size() + 1 + 8;
+    for (const std::string& text : request.environment)
+        needed += text.size() + 1 + 8;
+    if (needed > request.stack_size / 4)
+        return Error(E2BIG, request.path + ": argument list too long");
     uint64_t bottom =
         TRY(memory.map_anywhere(request.stack_size, PROT_READ | PROT_WRITE, "[stack]"));
     StackBuilder stack(bottom + request.stack_size);

@@ -73,8 +73,14 @@ void MemoryManager::erase_range(uint64_t address, uint64_t end) {
     split_at(address);
     split_at(end);
     auto it = m_mappings.lower_bound(address);
-    while (it != m_mappings.end() && it->first < end)
+    while (it != m_mappings.end() && it->first < end) {
+        // Out of the region the pages are a host mapping of their own, which
+        // the new one (memory_map_at) would not replace: give them back.
+        if (!it->second.in_region)
+            (void)m_target.memory_unmap(reinterpret_cast<void*>(it->first),
+                                        it->second.end - it->first);
         it = m_mappings.erase(it);
+    }
 }
 
 Result<uint64_t> MemoryManager::map_anywhere(uint64_t length, int protection, std::string name) {
@@ -96,20 +102,20 @@ Result<uint64_t> MemoryManager::map_fixed(uint64_t address, uint64_t length, int
     std::lock_guard guard(m_lock);
     uint64_t end = address + length;
     bool inside = address >= m_region_start && end <= m_region_end;
+    // Refusals come before anything is replaced, so that they change nothing.
+    if (inside && address < page_align_up(m_break) && end > m_break_start)
+        return Error(ENOMEM, "fixed mapping over the program break");
+    if (!inside && address < m_region_end && end > m_region_start)
+        return Error(ENOMEM, "fixed mapping straddles the memory region");
     if (!range_is_free(address, end)) {
         if (!replace)
             return Error(EEXIST, "address range is taken");
         erase_range(address, end);
     }
-    if (inside) {
-        if (address < page_align_up(m_break) && end > m_break_start)
-            return Error(ENOMEM, "fixed mapping over the program break");
+    if (inside)
         TRY(m_target.memory_commit(reinterpret_cast<void*>(address), length, protection));
-    } else {
-        if (address < m_region_end && end > m_region_start)
-            return Error(ENOMEM, "fixed mapping straddles the memory region");
+    else
         TRY(m_target.memory_map_at(reinterpret_cast<void*>(address), length, protection));
-    }
     m_mappings[address] = {end, protection, inside, std::move(name), 0};
     return address;
 }
@@ -234,10 +240,18 @@ std::string MemoryManager::format_maps() const {
             text += std::string(73 - std::min<size_t>(strlen(line), 72), ' ') + name;
         text += "\n";
     };
-    if (page_align_up(m_break) > m_break_start)
-        emit(m_break_start, page_align_up(m_break), PROT_READ | PROT_WRITE, 0, "[heap]");
-    for (const auto& [start, mapping] : m_mappings)
+    // In address order, as Linux: the heap goes before the first mapping
+    // above it (fixed-address images can lie below the region).
+    bool heap_pending = page_align_up(m_break) > m_break_start;
+    for (const auto& [start, mapping] : m_mappings) {
+        if (heap_pending && start >= m_break_start) {
+            emit(m_break_start, page_align_up(m_break), PROT_READ | PROT_WRITE, 0, "[heap]");
+            heap_pending = false;
+        }
         emit(start, mapping.end, mapping.protection, mapping.file_offset, mapping.name);
+    }
+    if (heap_pending)
+        emit(m_break_start, page_align_up(m_break), PROT_READ | PROT_WRITE, 0, "[heap]");
     return text;
 }
 

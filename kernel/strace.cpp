@@ -33,6 +33,13 @@ std::string quote(const std::string& text, bool truncated) {
     return out;
 }
 
+// A pointer that could not be read as a string, shown as strace shows it.
+std::string hex(uint64_t address) {
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%lx", address);
+    return text;
+}
+
 std::string format_string(Thread& thread, uint64_t address) {
     if (address == 0)
         return "NULL";
@@ -40,11 +47,11 @@ std::string format_string(Thread& thread, uint64_t address) {
     if (!text.is_error())
         return quote(text.value(), false);
     if (text.error().code() != ENAMETOOLONG)
-        return "0x" + std::to_string(address);
+        return hex(address);
     // Longer than shown: print the start only.
     std::string prefix(max_traced_string, '\0');
     if (copy_from_user(thread, prefix.data(), address, prefix.size()).is_error())
-        return "0x" + std::to_string(address);
+        return hex(address);
     return quote(prefix, true);
 }
 
