@@ -29,8 +29,8 @@ public:
              std::shared_ptr<Mount> mount)
         : m_parent(std::move(parent)),
           m_name(std::move(name)),
-          m_inode(std::move(inode)),
-          m_mount(std::move(mount)) {}
+          m_mount(std::move(mount)),
+          m_inode(std::move(inode)) {}
 
     // Null at the VFS root.
     const PathRef& parent() const { return m_parent; }
@@ -53,8 +53,11 @@ public:
 private:
     PathRef m_parent;
     std::string m_name;
-    std::shared_ptr<Inode> m_inode;
+    // The mount is declared before the inode so that it is destroyed after
+    // it: the mount may hold the last reference to the file system, and an
+    // inode's destructor still uses its file system.
     std::shared_ptr<Mount> m_mount;
+    std::shared_ptr<Inode> m_inode;
 };
 
 }  // namespace myst::fs
