@@ -21,10 +21,6 @@ using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)>;
 using DecoderCtxPtr = std::unique_ptr<OSSL_DECODER_CTX, decltype(&OSSL_DECODER_CTX_free)>;
 
-std::shared_ptr<EVP_PKEY> own(EVP_PKEY* key) {
-    return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
-}
-
 // The newest OpenSSL reason, for the end of a message; clears the queue so a
 // later failure does not report this one.
 std::string openssl_reason() {
@@ -90,7 +86,29 @@ EVP_PKEY* decode_pkcs1_public_key(std::span<const uint8_t> pem) {
     return key;
 }
 
+// A context for PKCS#1 v1.5 over a SHA-256 digest, made ready by `init`
+// (EVP_PKEY_sign_init or EVP_PKEY_verify_init).
+Result<PkeyCtxPtr> pkcs1_sha256_context(EVP_PKEY* key, int (*init)(EVP_PKEY_CTX*),
+                                        const char* what) {
+    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr), EVP_PKEY_CTX_free);
+    if (!ctx || init(ctx.get()) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) <= 0 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) <= 0)
+        return Error(EIO, std::string("RSA ") + what + " set-up failed: " + openssl_reason());
+    return ctx;
+}
+
 }  // namespace
+
+Result<void> RsaKey::adopt(EVP_PKEY* key, const std::string& name) {
+    m_key = std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+    m_modulus = TRY(rsa_modulus(key, name));
+    return {};
+}
+
+Sha256Digest RsaKey::signer_id() const {
+    return Sha256::digest(m_modulus);
+}
 
 Result<RsaPublicKey> RsaPublicKey::from_pem(std::span<const uint8_t> pem, const std::string& name) {
     BioPtr bio = memory_bio(pem);
@@ -107,22 +125,13 @@ Result<RsaPublicKey> RsaPublicKey::from_pem(std::span<const uint8_t> pem, const 
                               ": not a PEM public key (\"PUBLIC KEY\" or \"RSA PUBLIC KEY\")");
     }
     RsaPublicKey key;
-    key.m_key = own(raw);
-    key.m_modulus = TRY(rsa_modulus(raw, name));
+    TRY(key.adopt(raw, name));
     return key;
-}
-
-Sha256Digest RsaPublicKey::signer_id() const {
-    return Sha256::digest(m_modulus);
 }
 
 Result<bool> RsaPublicKey::verify(const Sha256Digest& root_hash,
                                   std::span<const uint8_t> signature) const {
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, m_key.get(), nullptr), EVP_PKEY_CTX_free);
-    if (!ctx || EVP_PKEY_verify_init(ctx.get()) <= 0 ||
-        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) <= 0 ||
-        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) <= 0)
-        return Error(EIO, "RSA verification set-up failed: " + openssl_reason());
+    PkeyCtxPtr ctx = TRY(pkcs1_sha256_context(m_key.get(), EVP_PKEY_verify_init, "verification"));
     int status = EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), root_hash.data(),
                                  root_hash.size());
     // 0 is a wrong signature; a negative status is a malformed one (wrong
@@ -148,21 +157,12 @@ Result<RsaPrivateKey> RsaPrivateKey::from_pem(std::span<const uint8_t> pem,
                               (reason.empty() ? "" : " (" + reason + ")"));
     }
     RsaPrivateKey key;
-    key.m_key = own(raw);
-    key.m_modulus = TRY(rsa_modulus(raw, name));
+    TRY(key.adopt(raw, name));
     return key;
 }
 
-Sha256Digest RsaPrivateKey::signer_id() const {
-    return Sha256::digest(m_modulus);
-}
-
 Result<std::vector<uint8_t>> RsaPrivateKey::sign(const Sha256Digest& root_hash) const {
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, m_key.get(), nullptr), EVP_PKEY_CTX_free);
-    if (!ctx || EVP_PKEY_sign_init(ctx.get()) <= 0 ||
-        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) <= 0 ||
-        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) <= 0)
-        return Error(EIO, "RSA signing set-up failed: " + openssl_reason());
+    PkeyCtxPtr ctx = TRY(pkcs1_sha256_context(m_key.get(), EVP_PKEY_sign_init, "signing"));
     size_t length = 0;
     if (EVP_PKEY_sign(ctx.get(), nullptr, &length, root_hash.data(), root_hash.size()) <= 0)
         return Error(EIO, "RSA signing failed: " + openssl_reason());

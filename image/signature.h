@@ -14,30 +14,34 @@
 
 namespace myst::image {
 
-class RsaPublicKey {
+// What both halves of a key pair hold: the OpenSSL key and its modulus.
+class RsaKey {
 public:
-    // PEM "PUBLIC KEY" (SubjectPublicKeyInfo) or "RSA PUBLIC KEY"; RSA only,
-    // up to 8192 bits. `name` is used in error messages.
-    static Result<RsaPublicKey> from_pem(std::span<const uint8_t> pem, const std::string& name);
-    Sha256Digest signer_id() const;  // sha256(modulus, big-endian)
-    Result<bool> verify(const Sha256Digest& root_hash, std::span<const uint8_t> signature) const;
+    // sha256(modulus, big-endian): the same for both halves of a pair, so
+    // --sign can check that its two keys belong together.
+    Sha256Digest signer_id() const;
 
-private:
+protected:
+    // Takes ownership of `key`; checks that it is RSA of at most 8192 bits.
+    Result<void> adopt(struct evp_pkey_st* key, const std::string& name);
+
     std::shared_ptr<struct evp_pkey_st> m_key;
     std::vector<uint8_t> m_modulus;
 };
 
-class RsaPrivateKey {
+class RsaPublicKey : public RsaKey {
+public:
+    // PEM "PUBLIC KEY" (SubjectPublicKeyInfo) or "RSA PUBLIC KEY"; RSA only,
+    // up to 8192 bits. `name` is used in error messages.
+    static Result<RsaPublicKey> from_pem(std::span<const uint8_t> pem, const std::string& name);
+    Result<bool> verify(const Sha256Digest& root_hash, std::span<const uint8_t> signature) const;
+};
+
+class RsaPrivateKey : public RsaKey {
 public:
     // PEM private key (PKCS#8 or traditional RSA); RSA only, up to 8192 bits.
     static Result<RsaPrivateKey> from_pem(std::span<const uint8_t> pem, const std::string& name);
     Result<std::vector<uint8_t>> sign(const Sha256Digest& root_hash) const;
-    // The public half, to check that --sign's two keys belong together.
-    Sha256Digest signer_id() const;
-
-private:
-    std::shared_ptr<struct evp_pkey_st> m_key;
-    std::vector<uint8_t> m_modulus;
 };
 
 }  // namespace myst::image

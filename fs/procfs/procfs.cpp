@@ -149,21 +149,29 @@ private:
     std::shared_ptr<OpenFile> m_file;
 };
 
+// An inode of /proc/<pid>/: its number says whose it is and what it is.
+class ProcessInode : public SyntheticInode {
+public:
+    ProcessInode(ProcFileSystem& fs, pid_t pid, Kind kind, mode_t mode, int fd = 0)
+        : SyntheticInode(fs, process_ino(pid, kind, fd), mode), m_fs(fs), m_pid(pid) {}
+
+protected:
+    ProcFileSystem& m_fs;
+    const pid_t m_pid;
+};
+
 // /proc/<pid>/fd/N: a link to what the descriptor refers to.
-class FdLink final : public SyntheticInode {
+class FdLink final : public ProcessInode {
 public:
     FdLink(ProcFileSystem& fs, pid_t pid, int fd)
-        : SyntheticInode(fs, process_ino(pid, Kind::fd_link, fd), S_IFLNK | 0700),
-          m_processes(fs.processes),
-          m_pid(pid),
-          m_fd(fd) {}
+        : ProcessInode(fs, pid, Kind::fd_link, S_IFLNK | 0700, fd), m_fd(fd) {}
 
     Result<std::string> read_link() override {
-        std::shared_ptr<OpenFile> file = TRY(m_processes.open_file(m_pid, m_fd));
+        std::shared_ptr<OpenFile> file = TRY(m_fs.processes.open_file(m_pid, m_fd));
         return file->describe();
     }
     PathRef magic_link_target(const PathRef& link) override {
-        auto file = m_processes.open_file(m_pid, m_fd);
+        auto file = m_fs.processes.open_file(m_pid, m_fd);
         if (file.is_error())
             return nullptr;
         if (PathRef path = file.value()->path())
@@ -173,25 +181,20 @@ public:
         auto st = file.value()->stat();
         if (st.is_error())
             return nullptr;
-        auto inode =
-            std::make_shared<PathlessFileInode>(static_cast<SyntheticFileSystem&>(file_system()),
-                                                ino(), st.value().st_mode, file.release_value());
+        auto inode = std::make_shared<PathlessFileInode>(m_fs, ino(), st.value().st_mode,
+                                                         file.release_value());
         return std::make_shared<PathNode>(link->parent(), link->name(), std::move(inode),
                                           link->mount());
     }
 
 private:
-    ProcessInfo& m_processes;
-    pid_t m_pid;
     int m_fd;
 };
 
-class FdDirectory final : public SyntheticInode {
+class FdDirectory final : public ProcessInode {
 public:
     FdDirectory(ProcFileSystem& fs, pid_t pid)
-        : SyntheticInode(fs, process_ino(pid, Kind::fd_directory), S_IFDIR | 0500),
-          m_fs(fs),
-          m_pid(pid) {}
+        : ProcessInode(fs, pid, Kind::fd_directory, S_IFDIR | 0500) {}
 
     Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
         int fd = TRY(parse_number(name));
@@ -211,18 +214,12 @@ public:
 
 protected:
     nlink_t link_count() override { return 2; }
-
-private:
-    ProcFileSystem& m_fs;
-    pid_t m_pid;
 };
 
-class ProcessDirectory final : public SyntheticInode {
+class ProcessDirectory final : public ProcessInode {
 public:
     ProcessDirectory(ProcFileSystem& fs, pid_t pid)
-        : SyntheticInode(fs, process_ino(pid, Kind::directory), S_IFDIR | 0555),
-          m_fs(fs),
-          m_pid(pid) {}
+        : ProcessInode(fs, pid, Kind::directory, S_IFDIR | 0555) {}
 
     Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
         ProcessInfo& processes = m_fs.processes;
@@ -285,10 +282,6 @@ public:
 
 protected:
     nlink_t link_count() override { return 3; }
-
-private:
-    ProcFileSystem& m_fs;
-    pid_t m_pid;
 };
 
 class ProcRoot final : public SyntheticInode {

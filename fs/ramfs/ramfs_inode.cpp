@@ -78,6 +78,15 @@ std::shared_ptr<RamInode> RamInode::child_locked(std::string_view name) const {
     return it == m_entries.end() ? nullptr : it->second.inode;
 }
 
+Result<std::shared_ptr<RamInode>> RamInode::existing_child_locked(std::string_view name) const {
+    if (!is_directory())
+        return Error(ENOTDIR, "not a directory");
+    std::shared_ptr<RamInode> child = child_locked(name);
+    if (!child)
+        return Error(ENOENT, "no such file or directory");
+    return child;
+}
+
 void RamInode::add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode) {
     if (inode->is_directory())
         ++m_nlink;  // the child's ".."
@@ -138,13 +147,8 @@ Result<struct stat> RamInode::read_stat() {
 }
 
 Result<std::shared_ptr<Inode>> RamInode::lookup(std::string_view name) {
-    if (!is_directory())
-        return Error(ENOTDIR, "not a directory");
     std::lock_guard guard(ramfs().lock());
-    std::shared_ptr<RamInode> child = child_locked(name);
-    if (!child)
-        return Error(ENOENT, "no such file or directory");
-    return std::shared_ptr<Inode>(std::move(child));
+    return std::shared_ptr<Inode>(TRY(existing_child_locked(name)));
 }
 
 Result<void> RamInode::read_directory(uint64_t cookie, const DirectoryVisitor& visit) {
@@ -212,12 +216,8 @@ Result<void> RamInode::link(std::string_view name, const std::shared_ptr<Inode>&
 }
 
 Result<void> RamInode::unlink(std::string_view name) {
-    if (!is_directory())
-        return Error(ENOTDIR, "not a directory");
     std::lock_guard guard(ramfs().lock());
-    std::shared_ptr<RamInode> child = child_locked(name);
-    if (!child)
-        return Error(ENOENT, "no such file or directory");
+    std::shared_ptr<RamInode> child = TRY(existing_child_locked(name));
     if (child->is_directory())
         return Error(EISDIR, "is a directory");
     remove_entry_locked(name);
@@ -228,12 +228,8 @@ Result<void> RamInode::unlink(std::string_view name) {
 }
 
 Result<void> RamInode::remove_directory(std::string_view name) {
-    if (!is_directory())
-        return Error(ENOTDIR, "not a directory");
     std::lock_guard guard(ramfs().lock());
-    std::shared_ptr<RamInode> child = child_locked(name);
-    if (!child)
-        return Error(ENOENT, "no such file or directory");
+    std::shared_ptr<RamInode> child = TRY(existing_child_locked(name));
     if (!child->is_directory())
         return Error(ENOTDIR, "not a directory");
     if (!child->m_entries.empty())
@@ -252,9 +248,7 @@ Result<void> RamInode::rename(std::string_view old_name, Inode& new_parent,
     if (!is_directory() || !destination->is_directory())
         return Error(ENOTDIR, "not a directory");
     std::lock_guard guard(ramfs().lock());
-    std::shared_ptr<RamInode> source = child_locked(old_name);
-    if (!source)
-        return Error(ENOENT, "no such file or directory");
+    std::shared_ptr<RamInode> source = TRY(existing_child_locked(old_name));
     if (destination->m_nlink == 0)
         return Error(ENOENT, "directory was removed");
     if (std::shared_ptr<RamInode> replaced = destination->child_locked(new_name)) {

@@ -78,6 +78,9 @@ public:
 
     // --- For the CPIO loader and the operations above (fs lock held). ---
     std::shared_ptr<RamInode> child_locked(std::string_view name) const;
+    // The same for the operations: ENOTDIR if this is not a directory,
+    // ENOENT if it has no such entry.
+    Result<std::shared_ptr<RamInode>> existing_child_locked(std::string_view name) const;
     // Adds an entry without touching times (the caller sets them).
     void add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode);
     std::shared_ptr<RamInode> remove_entry_locked(std::string_view name);

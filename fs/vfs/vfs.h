@@ -114,6 +114,11 @@ private:
     PathRef parent_of(const Lookup& at, const PathRef& node) const;
     // Looks `name` up in `parent` (ENOENT, or the child's node).
     Result<PathRef> child(const PathRef& parent, const std::string& name) const;
+    // Where a new entry named by `path` goes: EEXIST when the name is taken
+    // or is "", "." or ".."; ENOENT with `trailing_slash_error` when the
+    // path ends in '/' (null: a trailing slash is allowed).
+    Result<ParentAndName> resolve_new_entry(const Lookup& at, std::string_view path,
+                                            const char* trailing_slash_error) const;
     Result<PathRef> create_file(const Lookup& at, const ParentAndName& where, mode_t mode) const;
     // Write and search permission on a directory, for changing its entries.
     Result<void> check_directory_writable(const PathRef& dir, const Identity& who) const;

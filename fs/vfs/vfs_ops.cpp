@@ -47,6 +47,21 @@ Result<void> Vfs::check_sticky(const PathRef& dir, const PathRef& victim,
     return Error(EPERM, "sticky directory: not the owner");
 }
 
+Result<Vfs::ParentAndName> Vfs::resolve_new_entry(const Lookup& at, std::string_view path,
+                                                  const char* trailing_slash_error) const {
+    ParentAndName where = TRY(resolve_parent(at, path));
+    if (is_special_name(where.name))
+        return Error(EEXIST, "file exists");
+    auto existing = child(where.parent, where.name);
+    if (!existing.is_error())
+        return Error(EEXIST, "file exists");
+    if (existing.error().code() != ENOENT)
+        return existing.release_error();
+    if (where.trailing_slash && trailing_slash_error)
+        return Error(ENOENT, trailing_slash_error);
+    return where;
+}
+
 Result<PathRef> Vfs::create_file(const Lookup& at, const ParentAndName& where, mode_t mode) const {
     TRY(check_directory_writable(where.parent, at.identity));
     struct stat dir_st = TRY(where.parent->inode()->stat());
@@ -148,14 +163,8 @@ Result<std::shared_ptr<OpenFile>> Vfs::open_node(const PathRef& node, int flags,
 }
 
 Result<void> Vfs::make_directory(const Lookup& at, std::string_view path, mode_t mode) const {
-    ParentAndName where = TRY(resolve_parent(at, path));
-    if (is_special_name(where.name))
-        return Error(EEXIST, "file exists");
-    auto existing = child(where.parent, where.name);
-    if (!existing.is_error())
-        return Error(EEXIST, "file exists");
-    if (existing.error().code() != ENOENT)
-        return existing.release_error();
+    // mkdir(2) takes "dir/" as "dir".
+    ParentAndName where = TRY(resolve_new_entry(at, path, nullptr));
     TRY(create_file(at, where, S_IFDIR | (mode & 01777)));
     return {};
 }
@@ -180,16 +189,7 @@ Result<void> Vfs::make_node(const Lookup& at, std::string_view path, mode_t mode
         default:
             return Error(EINVAL, "invalid file type");
     }
-    ParentAndName where = TRY(resolve_parent(at, path));
-    if (is_special_name(where.name))
-        return Error(EEXIST, "file exists");
-    auto existing = child(where.parent, where.name);
-    if (!existing.is_error())
-        return Error(EEXIST, "file exists");
-    if (existing.error().code() != ENOENT)
-        return existing.release_error();
-    if (where.trailing_slash)
-        return Error(ENOENT, "trailing slash on a new file");
+    ParentAndName where = TRY(resolve_new_entry(at, path, "trailing slash on a new file"));
     TRY(check_directory_writable(where.parent, at.identity));
     NewInode attributes{type | (mode & 07777), at.identity.uid, at.identity.gid, dev};
     TRY(where.parent->inode()->create(where.name, attributes));
@@ -202,16 +202,7 @@ Result<void> Vfs::make_symlink(std::string_view target, const Lookup& at,
         return Error(ENOENT, "empty symbolic link target");
     if (target.size() >= PATH_MAX)
         return Error(ENAMETOOLONG, "symbolic link target is too long");
-    ParentAndName where = TRY(resolve_parent(at, path));
-    if (is_special_name(where.name))
-        return Error(EEXIST, "file exists");
-    auto existing = child(where.parent, where.name);
-    if (!existing.is_error())
-        return Error(EEXIST, "file exists");
-    if (existing.error().code() != ENOENT)
-        return existing.release_error();
-    if (where.trailing_slash)
-        return Error(ENOENT, "trailing slash on a new symbolic link");
+    ParentAndName where = TRY(resolve_new_entry(at, path, "trailing slash on a new symbolic link"));
     TRY(check_directory_writable(where.parent, at.identity));
     NewInode attributes{S_IFLNK | 0777, at.identity.uid, at.identity.gid, 0};
     TRY(where.parent->inode()->create_symlink(where.name, target, attributes));
@@ -222,16 +213,7 @@ Result<void> Vfs::make_link(const PathRef& existing, const Lookup& at,
                             std::string_view path) const {
     if (existing->inode()->is_directory())
         return Error(EPERM, "cannot hard-link a directory");
-    ParentAndName where = TRY(resolve_parent(at, path));
-    if (is_special_name(where.name))
-        return Error(EEXIST, "file exists");
-    auto taken = child(where.parent, where.name);
-    if (!taken.is_error())
-        return Error(EEXIST, "file exists");
-    if (taken.error().code() != ENOENT)
-        return taken.release_error();
-    if (where.trailing_slash)
-        return Error(ENOENT, "trailing slash on a new link");
+    ParentAndName where = TRY(resolve_new_entry(at, path, "trailing slash on a new link"));
     if (where.parent->mount() != existing->mount())
         return Error(EXDEV, "hard link across mounts");
     TRY(check_directory_writable(where.parent, at.identity));

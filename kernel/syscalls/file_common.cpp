@@ -18,6 +18,40 @@ namespace {
 // The kernel buffer one step of a transfer goes through.
 constexpr size_t kTransferChunk = 1 << 20;
 
+// What one step of a transfer moved, and whether the transfer ends there
+// even though the whole chunk moved.
+struct TransferStep {
+    size_t bytes;
+    bool last = false;
+};
+
+// An error after some bytes moved ends the transfer with those bytes (a
+// short read or write); before any, it is the call's error.
+Result<TransferStep> stop_or_fail(Error error, size_t done) {
+    if (done > 0)
+        return TransferStep{0, true};
+    return error;
+}
+
+// Moves up to `count` bytes (at most kMaxTransfer) through one bounded
+// kernel buffer: `step(chunk, done)` moves a chunk at byte `done`. A step
+// that moves less than its chunk ends the transfer; its errors return as
+// they are.
+template <typename Step>
+Result<size_t> transfer_in_chunks(size_t count, Step step) {
+    count = std::min(count, kMaxTransfer);
+    TransferBuffer buffer(std::min(count, kTransferChunk));
+    size_t total = 0;
+    while (total < count) {
+        std::span<uint8_t> chunk = buffer.first(count - total);
+        TransferStep moved = TRY(step(chunk, total));
+        total += moved.bytes;
+        if (moved.last || moved.bytes < chunk.size())
+            break;
+    }
+    return total;
+}
+
 }  // namespace
 
 FsContext& fs_context_of(Thread& thread) {
@@ -95,53 +129,32 @@ Result<fs::PathRef> resolve_at(Thread& thread, int dirfd, uint64_t path_address,
 
 Result<size_t> read_to_user(Thread& thread, fs::OpenFile& file, uint64_t address, size_t count,
                             std::optional<uint64_t> offset) {
-    count = std::min(count, kMaxTransfer);
-    TransferBuffer buffer(std::min(count, kTransferChunk));
-    size_t total = 0;
-    while (total < count) {
-        std::span<uint8_t> chunk = buffer.first(count - total);
-        auto got = offset ? file.pread(chunk, *offset + total) : file.read(chunk);
-        if (got.is_error()) {
-            if (total > 0)
-                break;
-            return got.release_error();
-        }
-        size_t size = got.value();
-        if (size == 0)
-            break;
-        TRY(copy_to_user(thread, address + total, chunk.data(), size));
-        total += size;
-        // A stream may block on the next read: hand over what came.
-        if (size < chunk.size() || file.is_stream())
-            break;
-    }
-    return total;
+    return transfer_in_chunks(
+        count, [&](std::span<uint8_t> chunk, size_t done) -> Result<TransferStep> {
+            auto got = offset ? file.pread(chunk, *offset + done) : file.read(chunk);
+            if (got.is_error())
+                return stop_or_fail(got.release_error(), done);
+            size_t size = got.value();
+            if (size == 0)
+                return TransferStep{0, true};
+            TRY(copy_to_user(thread, address + done, chunk.data(), size));
+            // A stream may block on the next read: hand over what came.
+            return TransferStep{size, file.is_stream()};
+        });
 }
 
 Result<size_t> write_from_user(Thread& thread, fs::OpenFile& file, uint64_t address, size_t count,
                                std::optional<uint64_t> offset) {
-    count = std::min(count, kMaxTransfer);
-    TransferBuffer buffer(std::min(count, kTransferChunk));
-    size_t total = 0;
-    while (total < count) {
-        std::span<uint8_t> chunk = buffer.first(count - total);
-        auto copied = copy_from_user(thread, chunk.data(), address + total, chunk.size());
-        if (copied.is_error()) {
-            if (total > 0)
-                break;
-            return copied.release_error();
-        }
-        auto wrote = offset ? file.pwrite(chunk, *offset + total) : file.write(chunk);
-        if (wrote.is_error()) {
-            if (total > 0)
-                break;
-            return wrote.release_error();
-        }
-        total += wrote.value();
-        if (wrote.value() < chunk.size())
-            break;
-    }
-    return total;
+    return transfer_in_chunks(
+        count, [&](std::span<uint8_t> chunk, size_t done) -> Result<TransferStep> {
+            auto copied = copy_from_user(thread, chunk.data(), address + done, chunk.size());
+            if (copied.is_error())
+                return stop_or_fail(copied.release_error(), done);
+            auto wrote = offset ? file.pwrite(chunk, *offset + done) : file.write(chunk);
+            if (wrote.is_error())
+                return stop_or_fail(wrote.release_error(), done);
+            return TransferStep{wrote.value()};
+        });
 }
 
 void release_record_locks(Thread& thread, const fs::OpenFile& file) {

@@ -103,9 +103,8 @@ private:
 class SpecialFsTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        auto vfs = Vfs::create(create_ramfs(m_clock.clock()), m_clock.clock());
-        ASSERT_FALSE(vfs.is_error());
-        m_vfs = vfs.release_value();
+        m_vfs = test::vfs_over_ramfs(m_clock);
+        ASSERT_TRUE(m_vfs);
         for (const char* dir : {"/dev", "/proc", "/work"})
             ASSERT_FALSE(m_vfs->make_directory(at(), dir, 0755).is_error());
         ASSERT_FALSE(m_vfs->mount("/dev", create_devfs(m_target)).is_error());
@@ -115,9 +114,7 @@ protected:
 
     Lookup at() const { return m_vfs->root_lookup(); }
     std::shared_ptr<OpenFile> open(const std::string& path, int flags) {
-        auto file = m_vfs->open(at(), path, flags, 0644);
-        EXPECT_FALSE(file.is_error()) << path << ": " << file.error().message();
-        return file.is_error() ? nullptr : file.release_value();
+        return test::open_file(*m_vfs, path, flags);
     }
     std::string link_of(const std::string& path) {
         auto text = m_vfs->read_link(at(), path);

@@ -1,5 +1,6 @@
 // Helpers shared by the VFS unit tests: a clock the tests move by hand,
-// in-memory trees for CPIO images, and whole-file I/O through the VFS.
+// in-memory trees for CPIO images, a VFS to run them on, and whole-file I/O
+// and stat through the VFS.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -31,24 +32,26 @@ int error_code(const Result<T>& result) {
     return result.is_error() ? result.error().code() : 0;
 }
 
-inline image::TreeNode tree_dir(std::string name, std::vector<image::TreeNode> children = {},
-                                uint32_t permissions = 0755) {
+// A node of `type` with the fixed mtime every tree here uses.
+inline image::TreeNode tree_node(std::string name, image::NodeType type, uint32_t permissions) {
     image::TreeNode node;
     node.name = std::move(name);
-    node.type = image::NodeType::directory;
+    node.type = type;
     node.permissions = permissions;
     node.mtime.seconds = 0x5f000000;
+    return node;
+}
+
+inline image::TreeNode tree_dir(std::string name, std::vector<image::TreeNode> children = {},
+                                uint32_t permissions = 0755) {
+    image::TreeNode node = tree_node(std::move(name), image::NodeType::directory, permissions);
     node.children = std::move(children);
     return node;
 }
 
 inline image::TreeNode tree_file(std::string name, std::string_view text,
                                  uint32_t permissions = 0644) {
-    image::TreeNode node;
-    node.name = std::move(name);
-    node.type = image::NodeType::regular;
-    node.permissions = permissions;
-    node.mtime.seconds = 0x5f000000;
+    image::TreeNode node = tree_node(std::move(name), image::NodeType::regular, permissions);
     node.size = text.size();
     node.content =
         std::make_shared<image::MemoryContent>(std::vector<uint8_t>(text.begin(), text.end()));
@@ -56,11 +59,7 @@ inline image::TreeNode tree_file(std::string name, std::string_view text,
 }
 
 inline image::TreeNode tree_symlink(std::string name, std::string target) {
-    image::TreeNode node;
-    node.name = std::move(name);
-    node.type = image::NodeType::symlink;
-    node.permissions = 0777;
-    node.mtime.seconds = 0x5f000000;
+    image::TreeNode node = tree_node(std::move(name), image::NodeType::symlink, 0777);
     node.symlink_target = std::move(target);
     return node;
 }
@@ -78,7 +77,43 @@ inline Result<std::shared_ptr<fs::FileSystem>> ramfs_of(const image::TreeNode& r
     return fs::create_ramfs_from_cpio(archive, std::move(clock));
 }
 
-// Whole-file helpers through the VFS, as root from "/".
+// A VFS with `root` as its root file system, stamped by `clock`; null (and
+// a failed test) if it cannot be made.
+inline std::unique_ptr<fs::Vfs> vfs_over(std::shared_ptr<fs::FileSystem> root,
+                                         const ManualClock& clock) {
+    auto vfs = fs::Vfs::create(std::move(root), clock.clock());
+    EXPECT_FALSE(vfs.is_error()) << vfs.error().message();
+    return vfs.is_error() ? nullptr : vfs.release_value();
+}
+
+// The same over an empty ramfs.
+inline std::unique_ptr<fs::Vfs> vfs_over_ramfs(const ManualClock& clock) {
+    return vfs_over(fs::create_ramfs(clock.clock()), clock);
+}
+
+// The helpers below work through the VFS as root from "/".
+
+// Opens `path` (mode 0644 if it is created); null and a failed test if it
+// cannot be opened.
+inline std::shared_ptr<fs::OpenFile> open_file(const fs::Vfs& vfs, const std::string& path,
+                                               int flags) {
+    auto file = vfs.open(vfs.root_lookup(), path, flags, 0644);
+    EXPECT_FALSE(file.is_error()) << path << ": " << file.error().message();
+    return file.is_error() ? nullptr : file.release_value();
+}
+
+// The stat of `path` (`follow`: of what a final symlink points to); zeros
+// and a failed test if it cannot be had.
+inline struct stat stat_of(const fs::Vfs& vfs, const std::string& path, bool follow = true) {
+    auto node = vfs.resolve(vfs.root_lookup(), path, follow);
+    EXPECT_FALSE(node.is_error()) << path << ": " << node.error().message();
+    if (node.is_error())
+        return {};
+    auto st = node.value()->inode()->stat();
+    EXPECT_FALSE(st.is_error()) << path << ": " << st.error().message();
+    return st.is_error() ? (struct stat){} : st.value();
+}
+
 inline Result<void> write_text(const fs::Vfs& vfs, const std::string& path, std::string_view text,
                                int flags = O_WRONLY | O_CREAT | O_TRUNC) {
     auto file = TRY(vfs.open(vfs.root_lookup(), path, flags, 0644));

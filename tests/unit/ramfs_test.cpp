@@ -15,25 +15,11 @@ namespace myst::fs {
 namespace {
 
 using test::error_code;
+using test::stat_of;
 using test::tree_dir;
 using test::tree_file;
 using test::tree_symlink;
-
-std::unique_ptr<Vfs> vfs_over(std::shared_ptr<FileSystem> root, const test::ManualClock& clock) {
-    auto vfs = Vfs::create(std::move(root), clock.clock());
-    EXPECT_FALSE(vfs.is_error());
-    return vfs.is_error() ? nullptr : vfs.release_value();
-}
-
-struct stat stat_of(const Vfs& vfs, const std::string& path, bool follow = true) {
-    auto node = vfs.resolve(vfs.root_lookup(), path, follow);
-    EXPECT_FALSE(node.is_error()) << path << ": " << node.error().message();
-    if (node.is_error())
-        return {};
-    auto st = node.value()->inode()->stat();
-    EXPECT_FALSE(st.is_error());
-    return st.is_error() ? (struct stat){} : st.value();
-}
+using test::vfs_over;
 
 Result<std::shared_ptr<FileSystem>> load(std::vector<uint8_t> bytes) {
     image::MemoryFile archive(std::move(bytes));

@@ -55,9 +55,8 @@ std::vector<Record> decode(const std::vector<uint8_t>& buffer, size_t used, Dire
 class FilesTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        auto vfs = Vfs::create(create_ramfs(m_clock.clock()), m_clock.clock());
-        ASSERT_FALSE(vfs.is_error());
-        m_vfs = vfs.release_value();
+        m_vfs = test::vfs_over_ramfs(m_clock);
+        ASSERT_TRUE(m_vfs);
         Lookup at = m_vfs->root_lookup();
         ASSERT_FALSE(m_vfs->make_directory(at, "/d", 0755).is_error());
         ASSERT_FALSE(m_vfs->make_directory(at, "/d/subdir", 0755).is_error());
@@ -68,9 +67,7 @@ protected:
     }
 
     std::shared_ptr<OpenFile> open(const std::string& path, int flags) {
-        auto file = m_vfs->open(m_vfs->root_lookup(), path, flags, 0644);
-        EXPECT_FALSE(file.is_error()) << path;
-        return file.is_error() ? nullptr : file.release_value();
+        return test::open_file(*m_vfs, path, flags);
     }
 
     test::ManualClock m_clock;

@@ -19,9 +19,8 @@ using test::error_code;
 class OpsTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        auto vfs = Vfs::create(create_ramfs(m_clock.clock()), m_clock.clock());
-        ASSERT_FALSE(vfs.is_error());
-        m_vfs = vfs.release_value();
+        m_vfs = test::vfs_over_ramfs(m_clock);
+        ASSERT_TRUE(m_vfs);
         ASSERT_FALSE(m_vfs->make_directory(at(), "/dir", 0755).is_error());
         ASSERT_FALSE(m_vfs->make_directory(at(), "/dir/sub", 0755).is_error());
         ASSERT_FALSE(test::write_text(*m_vfs, "/dir/file", "content").is_error());
@@ -36,9 +35,7 @@ protected:
         return lookup;
     }
     struct stat stat_of(const std::string& path, bool follow = true) {
-        auto node = m_vfs->resolve(at(), path, follow);
-        EXPECT_FALSE(node.is_error()) << path;
-        return node.is_error() ? (struct stat){} : node.value()->inode()->stat().value();
+        return test::stat_of(*m_vfs, path, follow);
     }
     bool exists(const std::string& path) { return !m_vfs->resolve(at(), path, false).is_error(); }
     int open_error(const std::string& path, int flags, const Lookup& lookup) {

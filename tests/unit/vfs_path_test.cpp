@@ -38,9 +38,8 @@ protected:
                          });
         auto root_fs = test::ramfs_of(root, m_clock.clock());
         ASSERT_FALSE(root_fs.is_error()) << root_fs.error().message();
-        auto vfs = Vfs::create(root_fs.release_value(), m_clock.clock());
-        ASSERT_FALSE(vfs.is_error());
-        m_vfs = vfs.release_value();
+        m_vfs = test::vfs_over(root_fs.release_value(), m_clock);
+        ASSERT_TRUE(m_vfs);
 
         image::TreeNode mounted = tree_dir("", {tree_dir("inner", {tree_file("x", "in the mount")}),
                                                 tree_symlink("up", "../a/b")});
