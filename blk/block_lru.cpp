@@ -1,0 +1,82 @@
+#include "blk/block_lru.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace myst::blk {
+
+BlockLru::BlockLru(size_t capacity, uint32_t block_size)
+    : m_capacity(std::min<size_t>(capacity, none - 1)), m_block_size(block_size) {
+    m_index.reserve(std::min<size_t>(m_capacity, 1 << 16));
+}
+
+uint8_t* BlockLru::bytes_of(uint32_t slot) const {
+    return m_chunks[slot / chunk_slots].get() + size_t(slot % chunk_slots) * m_block_size;
+}
+
+void BlockLru::unlink(uint32_t slot) {
+    Slot& s = m_slots[slot];
+    if (s.newer != none)
+        m_slots[s.newer].older = s.older;
+    else
+        m_newest = s.older;
+    if (s.older != none)
+        m_slots[s.older].newer = s.newer;
+    else
+        m_oldest = s.newer;
+    s.newer = s.older = none;
+}
+
+void BlockLru::make_newest(uint32_t slot) {
+    Slot& s = m_slots[slot];
+    s.newer = none;
+    s.older = m_newest;
+    if (m_newest != none)
+        m_slots[m_newest].newer = slot;
+    m_newest = slot;
+    if (m_oldest == none)
+        m_oldest = slot;
+}
+
+uint8_t* BlockLru::find(uint64_t key) {
+    auto found = m_index.find(key);
+    if (found == m_index.end())
+        return nullptr;
+    uint32_t slot = found->second;
+    if (slot != m_newest) {
+        unlink(slot);
+        make_newest(slot);
+    }
+    return bytes_of(slot);
+}
+
+uint8_t* BlockLru::insert(uint64_t key, std::span<const uint8_t> bytes) {
+    if (m_capacity == 0)
+        return nullptr;
+    uint32_t slot;
+    if (auto found = m_index.find(key); found != m_index.end()) {
+        slot = found->second;
+        unlink(slot);
+    } else if (m_slots.size() < m_capacity) {
+        slot = static_cast<uint32_t>(m_slots.size());
+        m_slots.emplace_back();
+        if (slot % chunk_slots == 0)
+            m_chunks.push_back(std::make_unique_for_overwrite<uint8_t[]>(
+                std::min<size_t>(chunk_slots, m_capacity - slot) * m_block_size));
+        m_index.emplace(key, slot);
+    } else {
+        slot = m_oldest;
+        unlink(slot);
+        // The evicted entry's node is reused: no allocation per block.
+        auto node = m_index.extract(m_slots[slot].key);
+        node.key() = key;
+        m_index.insert(std::move(node));
+    }
+    m_slots[slot].key = key;
+    make_newest(slot);
+    uint8_t* target = bytes_of(slot);
+    std::memcpy(target, bytes.data(), std::min<size_t>(bytes.size(), m_block_size));
+    return target;
+}
+
+}  // namespace myst::blk

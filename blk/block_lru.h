@@ -1,0 +1,52 @@
+// A fixed number of block-sized slots with least-recently-used replacement,
+// keyed by a 64-bit number: the storage of the block cache and of verity's
+// verified hash blocks. Not locked; its owner holds a lock around every call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+namespace myst::blk {
+
+class BlockLru {
+public:
+    BlockLru(size_t capacity, uint32_t block_size);
+
+    // The cached bytes of `key`, now the most recently used; null when absent.
+    // The pointer stays valid until the next insert.
+    uint8_t* find(uint64_t key);
+    // Stores a copy of `bytes` (one block) under `key`, replacing what was
+    // there or the least recently used slot; returns the stored bytes (null
+    // when the capacity is 0).
+    uint8_t* insert(uint64_t key, std::span<const uint8_t> bytes);
+
+    size_t size() const { return m_index.size(); }
+    size_t capacity() const { return m_capacity; }
+
+private:
+    static constexpr uint32_t none = UINT32_MAX;
+    static constexpr uint32_t chunk_slots = 256;  // slot memory comes in 1 MiB pieces
+
+    struct Slot {
+        uint64_t key = 0;
+        uint32_t newer = none;
+        uint32_t older = none;
+    };
+
+    uint8_t* bytes_of(uint32_t slot) const;
+    void unlink(uint32_t slot);
+    void make_newest(uint32_t slot);
+
+    size_t m_capacity;
+    uint32_t m_block_size;
+    std::vector<Slot> m_slots;  // grows up to m_capacity
+    std::vector<std::unique_ptr<uint8_t[]>> m_chunks;
+    std::unordered_map<uint64_t, uint32_t> m_index;
+    uint32_t m_newest = none;
+    uint32_t m_oldest = none;
+};
+
+}  // namespace myst::blk

@@ -1,0 +1,126 @@
+#include "blk/image_device.h"
+
+#include <algorithm>
+#include <array>
+
+#include "base/hex.h"
+#include "blk/crypt_device.h"
+#include "blk/host_file_device.h"
+#include "blk/overlay_device.h"
+#include "image/fssig.h"
+#include "image/verity.h"
+
+namespace myst::blk {
+
+namespace {
+
+// The LUKS magic, to tell an encrypted image from a plain one; parsing the
+// header is left to image/luks1.
+constexpr std::array<uint8_t, 6> luks_magic = {'L', 'U', 'K', 'S', 0xba, 0xbe};
+
+struct TrustedRoot {
+    Sha256Digest root_hash{};
+    std::string because;
+};
+
+Result<std::string> check_signature(const std::string& path, const image::Fssig& fssig,
+                                    const std::vector<image::RsaPublicKey>& keys) {
+    if (!fssig.is_signed())
+        return Error(EACCES, path +
+                                 ": the image is not signed, so it is not signed by a "
+                                 "trusted key (a public key is required)");
+    auto signer = std::find_if(keys.begin(), keys.end(), [&](const image::RsaPublicKey& key) {
+        return key.signer_id() == fssig.signer;
+    });
+    if (signer == keys.end())
+        return Error(EKEYREJECTED, path + ": not signed by a trusted key (signed by signer " +
+                                       to_hex(fssig.signer) + ")");
+    auto valid = signer->verify(fssig.root_hash, fssig.signature);
+    if (valid.is_error())
+        return valid.release_error().with_context(path);
+    if (!valid.value())
+        return Error(EKEYREJECTED, path +
+                                       ": not signed by a trusted key (the signature does "
+                                       "not verify with the key of signer " +
+                                       to_hex(fssig.signer) + ")");
+    return "signed by trusted key " + to_hex(fssig.signer);
+}
+
+Result<TrustedRoot> decide_root_hash(const std::string& path, const image::Fssig& fssig,
+                                     const ImageTrust& trust) {
+    TrustedRoot root{fssig.root_hash, {}};
+    if (!trust.public_keys.empty())
+        root.because = TRY(check_signature(path, fssig, trust.public_keys));
+    if (trust.root_hash) {
+        if (fssig.root_hash != *trust.root_hash)
+            return Error(EACCES, path + ": root hash mismatch: the image has " +
+                                     to_hex(fssig.root_hash) + ", the expected root hash is " +
+                                     to_hex(*trust.root_hash));
+        root.because += std::string(root.because.empty() ? "" : ", ") + "expected root hash";
+    }
+    if (!root.because.empty())
+        return root;
+    if (!trust.trust_image_fssig)
+        return Error(EACCES, path +
+                                 ": no trusted root hash: configure a public key the image "
+                                 "is signed with, or its expected root hash");
+    root.because = "the image's own fssig (not checked against a key or an expected hash)";
+    return root;
+}
+
+Result<image::VeritySuperblock> read_verity_superblock(TargetFile& file, uint64_t hash_offset) {
+    std::array<uint8_t, image::verity_superblock_size> bytes{};
+    TRY(file.read_at(hash_offset, bytes));
+    return image::VeritySuperblock::parse(bytes);
+}
+
+}  // namespace
+
+Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path,
+                                    const ImageTrust& trust,
+                                    std::optional<std::vector<uint8_t>> key,
+                                    DiagnosticSink diagnostics, uint64_t cache_bytes) {
+    auto file = TRY(TargetFile::open(target, host_path));
+    auto fssig = image::read_fssig(*file);
+    if (fssig.is_error())
+        return fssig.release_error().with_context(host_path);
+    TrustedRoot root = TRY(decide_root_hash(host_path, fssig.value(), trust));
+
+    uint64_t hash_offset = fssig.value().hash_offset;
+    auto superblock = read_verity_superblock(*file, hash_offset);
+    if (superblock.is_error())
+        return superblock.release_error().with_context(host_path);
+
+    VerityConfig config;
+    config.name = host_path;
+    config.layout = image::VerityLayout::compute(hash_offset, superblock.value().data_blocks);
+    config.salt = superblock.value().salt;
+    config.root_hash = root.root_hash;
+    config.diagnostics = std::move(diagnostics);
+
+    uint64_t file_size = TRY(file->size());
+    std::unique_ptr<BlockDevice> device =
+        std::make_unique<HostFileDevice>(std::move(file), 0, file_size);
+    CacheOptions cache;
+    cache.capacity_blocks = cache_bytes / image_block_size;
+    device = std::make_unique<CacheDevice>(std::move(device), cache);
+    device = TRY(VerityDevice::open(std::move(device), std::move(config)));
+
+    // The magic is read through verity: a verified header decides.
+    std::array<uint8_t, luks_magic.size()> magic{};
+    TRY(read_bytes(*device, 0, magic));
+    bool encrypted = magic == luks_magic;
+    if (encrypted) {
+        if (!key)
+            return Error(ENOKEY, host_path + ": image is encrypted: a key is needed");
+        device = TRY(CryptDevice::open(std::move(device), *key, host_path));
+    }
+    OpenedImage opened;
+    opened.device = std::make_unique<OverlayDevice>(std::move(device));
+    opened.encrypted = encrypted;
+    opened.root_hash = root.root_hash;
+    opened.trusted_by = std::move(root.because);
+    return opened;
+}
+
+}  // namespace myst::blk

@@ -1,0 +1,64 @@
+// Opening a `myst mkext2` image for the ext2 file system: decides which root
+// hash to trust, then builds the block stack
+//   host file (target) -> cache -> verity -> [crypt] -> overlay
+// Verity covers everything before the hash tree, the LUKS1 header of an
+// encrypted image included, so the header and the ciphertext are checked
+// before they are used; the overlay keeps ext2's writes in memory.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/sha256.h"
+#include "blk/block_device.h"
+#include "blk/cache_device.h"
+#include "blk/verity_device.h"
+#include "image/signature.h"
+#include "target/target.h"
+
+namespace myst::blk {
+
+// Where the trusted root hash comes from (DESIGN.md decision 9). With public
+// keys, the image's fssig must be signed by one of them; with a root hash,
+// the fssig must carry exactly that hash; both may be given (both must hold).
+// Only when neither is given, and trust_image_fssig is set, is the root hash
+// in the image's own fssig trusted.
+struct ImageTrust {
+    std::optional<Sha256Digest> root_hash;
+    std::vector<image::RsaPublicKey> public_keys;
+    bool trust_image_fssig = false;
+};
+
+// What trust_image_fssig means, for the --help of the commands that mount images.
+inline constexpr std::string_view image_fssig_trust_note =
+    "Without --pubkey or --roothash, the root hash of an ext2 image is taken from the "
+    "image's own fssig trailer: every block read is still checked against that hash tree, "
+    "which catches corruption, but whoever can rewrite the image file can rewrite its "
+    "trailer too. Give --pubkey=<pem> (the image must be signed with its private key) or "
+    "--roothash=<hex> to trust only the image you chose.";
+
+struct OpenedImage {
+    // The ext2 file system: verified, decrypted, writable (in memory only).
+    std::unique_ptr<BlockDevice> device;
+    bool encrypted = false;
+    Sha256Digest root_hash{};  // the trusted root hash the data is checked against
+    std::string trusted_by;    // why that hash is trusted, for logs ("signed by key ...")
+};
+
+// Opens `host_path` through the target. Errors (nothing mounted) say what is
+// wrong: not an fssig image, a bad verity superblock, "not signed by a
+// trusted key" (EACCES unsigned, EKEYREJECTED other signer or bad
+// signature), "root hash mismatch" (EACCES), no trust source (EACCES), a
+// wrong key (EKEYREJECTED, checked before any data read), "image is
+// encrypted: a key is needed" (ENOKEY). A key given for a plain image is
+// not used. Verification failures while reading go to `diagnostics`.
+Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path,
+                                    const ImageTrust& trust,
+                                    std::optional<std::vector<uint8_t>> key,
+                                    DiagnosticSink diagnostics,
+                                    uint64_t cache_bytes = CacheDevice::default_cache_bytes);
+
+}  // namespace myst::blk
