@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "base/size_parse.h"
@@ -31,7 +32,9 @@ struct ExecOptions {
     bool strace = false;
     bool strace_failing = false;
     std::string strace_filter;
-    std::vector<std::string> mounts;  // <host path>=<target>
+    std::vector<std::string> mounts;       // <host path>=<target>
+    std::vector<std::string> public_keys;  // --pubkey: trusted signers of ext2 images
+    std::vector<std::string> root_hashes;  // --roothash: trusted ext2 root hashes
     std::vector<std::string> program_arguments;
 };
 
@@ -58,8 +61,57 @@ Result<kernel::StraceConfig> strace_config(const ExecOptions& options) {
 struct ExecPlan {
     kernel::KernelConfig kernel;
     kernel::FirstProcess first;
+    TrustOptions trust;  // for the root and every ext2 mount
     std::vector<MountRequest> mounts;
 };
+
+const char* type_name(MountType type) {
+    switch (type) {
+        case MountType::ext2:
+            return "ext2";
+        case MountType::hostfs:
+            return "hostfs";
+        case MountType::ramfs:
+            return "ramfs";
+    }
+    return "";
+}
+
+// --mount pairs and the config's "Mount" entries, matched by target.
+Result<std::vector<MountRequest>> plan_mounts(const ExecOptions& options, const AppConfig& config,
+                                              const TrustOptions& trust) {
+    std::vector<MountRequest> mounts;
+    for (const std::string& option : options.mounts)
+        mounts.push_back(TRY(parse_mount_option(option)));
+    for (const MountConfig& entry : config.mounts) {
+        auto same = std::find_if(mounts.begin(), mounts.end(),
+                                 [&](const MountRequest& m) { return m.target == entry.target; });
+        if (same == mounts.end()) {
+            if (entry.source.empty() && entry.type != MountType::ramfs)
+                return Error::invalid("config Mount " + entry.target +
+                                      " has no Source: give --mount <host path>=" + entry.target);
+            MountRequest request;
+            request.source = entry.source;
+            request.target = entry.target;
+            mounts.push_back(std::move(request));
+            same = std::prev(mounts.end());
+        }
+        same->type = type_name(entry.type);
+        same->key_file = entry.key_file;
+        if (!entry.public_key.empty())
+            same->trust.public_key_pems.push_back(entry.public_key);
+        if (!entry.root_hash.empty())
+            same->trust.root_hashes.push_back(entry.root_hash);
+    }
+    for (MountRequest& mount : mounts) {
+        auto& t = mount.trust;
+        t.public_key_files.insert(t.public_key_files.end(), trust.public_key_files.begin(),
+                                  trust.public_key_files.end());
+        t.root_hashes.insert(t.root_hashes.end(), trust.root_hashes.begin(),
+                             trust.root_hashes.end());
+    }
+    return mounts;
+}
 
 Result<ExecPlan> make_plan(const ExecOptions& options) {
     ExecPlan plan;
@@ -90,8 +142,9 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     plan.first.exec.environment = app_environment(config, environ);
     if (!config.current_working_directory.empty())
         plan.first.working_directory = config.current_working_directory;
-    for (const std::string& mount : options.mounts)
-        plan.mounts.push_back(TRY(parse_mount_option(mount)));
+    plan.trust.public_key_files = options.public_keys;
+    plan.trust.root_hashes = options.root_hashes;
+    plan.mounts = TRY(plan_mounts(options, config, plan.trust));
     return plan;
 }
 
@@ -100,7 +153,7 @@ int run_exec_linux(const ExecOptions& options) {
     if (plan.is_error())
         return report_failure("exec-linux", plan.error());
     LinuxTarget target;
-    auto root = open_root_filesystem(target, options.rootfs);
+    auto root = open_root_filesystem(target, options.rootfs, plan.value().trust);
     if (root.is_error())
         return report_failure("exec-linux", root.error());
     auto kernel = kernel::KernelInstance::create(target, plan.value().kernel, root.release_value());
@@ -144,16 +197,23 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
         std::string(sgx ? "Run <program> from <rootfs> inside an SGX enclave.\n"
                         : "Run <program> from <rootfs> on myst's kernel in this process (linux\n"
                           "target: no TEE, for development and testing).\n") +
-        "<rootfs> is a CPIO image (myst mkcpio) or a host directory; a host\n"
-        "directory is INSECURE (hostfs: the host sees and controls every byte).\n"
+        "<rootfs> is a CPIO image (myst mkcpio), an ext2 image (myst mkext2,\n"
+        "checked block by block against its hash tree) or a host directory; a\n"
+        "host directory is INSECURE (hostfs: the host sees and controls every byte).\n"
+        "Writes to images stay in memory and are lost at exit.\n"
         "The program, its loader and its libraries come from <rootfs>. Its\n"
-        "exit status is myst's; a signal that ends it gives 128+signal.\n\n"
+        "exit status is myst's; a signal that ends it gives 128+signal.\n\n" +
+        std::string(blk::image_fssig_trust_note) +
+        "\n\nAn encrypted ext2 image is mounted with --mount <image>=<target> and a\n"
+        "config \"Mount\" entry naming its 64-byte \"KeyFile\" (the development-time\n"
+        "key path; key release by attestation comes later).\n\n"
         "Example:\n  myst " +
         name +
         " rootfs.cpio /bin/hello\n"
         "  myst " +
         name + " --strace --memory-size 64m rootfs.cpio /bin/ls -l /");
-    app->add_option("rootfs", options->rootfs, "CPIO image or host directory (insecure)")
+    app->add_option("rootfs", options->rootfs,
+                    "CPIO image, ext2 image or host directory (insecure)")
         ->required();
     app->add_option("program", options->program, "Program path inside the root file system");
     app->add_option("--memory-size", options->memory_size,
@@ -165,8 +225,14 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     app->add_option("--strace-filter", options->strace_filter,
                     "Print only these calls, e.g. 'SYS_open:SYS_read'");
     app->add_option("--mount", options->mounts,
-                    "Mount a host directory (hostfs, insecure): <host path>=<target>")
+                    "Mount <host path>=<target>: a directory as hostfs (insecure), an ext2 image")
         ->allow_extra_args(false);  // one value per --mount; repeat it for more
+    app->add_option("--pubkey", options->public_keys,
+                    "Trust ext2 images signed with this RSA public key (PEM; repeatable)")
+        ->allow_extra_args(false);
+    app->add_option("--roothash", options->root_hashes,
+                    "Trust ext2 images with this root hash (hex; repeatable)")
+        ->allow_extra_args(false);
     return {app, [options, sgx, &program_arguments] {
                 options->program_arguments = program_arguments;
                 return sgx ? run_exec_sgx(*options) : run_exec_linux(*options);

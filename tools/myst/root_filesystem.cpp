@@ -9,6 +9,7 @@
 #include "fs/procfs/procfs.h"
 #include "fs/ramfs/ramfs.h"
 #include "tools/myst/host_file.h"
+#include "tools/myst/image_mount.h"
 
 namespace myst::tools {
 
@@ -26,14 +27,17 @@ Result<MountRequest> parse_mount_option(const std::string& option) {
     size_t equals = option.find('=');
     if (equals == std::string::npos || equals == 0 || equals + 1 >= option.size())
         return Error::invalid("--mount " + option + ": expected <host path>=<target>");
-    MountRequest request{option.substr(0, equals), option.substr(equals + 1)};
+    MountRequest request;
+    request.source = option.substr(0, equals);
+    request.target = option.substr(equals + 1);
     if (request.target[0] != '/')
         return Error::invalid("--mount " + option + ": the target must be an absolute path");
     return request;
 }
 
 Result<std::shared_ptr<fs::FileSystem>> open_root_filesystem(Target& target,
-                                                             const std::string& rootfs) {
+                                                             const std::string& rootfs,
+                                                             const TrustOptions& trust) {
     struct stat st {};
     if (::stat(rootfs.c_str(), &st) != 0)
         return Error::from_errno(errno, rootfs);
@@ -42,6 +46,15 @@ Result<std::shared_ptr<fs::FileSystem>> open_root_filesystem(Target& target,
         if (hostfs.is_error())
             return hostfs.release_error().with_context(rootfs);
         return hostfs;
+    }
+    if (!looks_like_cpio(rootfs)) {
+        bool encrypted = false;
+        auto ext2 = open_ext2_filesystem(target, rootfs, trust, "", &encrypted);
+        if (ext2.is_error() && ext2.error().code() == ENOKEY)
+            return Error(EACCES, rootfs +
+                                     ": an encrypted image cannot be used as the root file "
+                                     "system; mount it with --mount and a KeyFile in the config");
+        return ext2;
     }
     auto archive = TRY(HostFile::open_read(rootfs));
     auto ramfs = fs::create_ramfs_from_cpio(*archive, fs::clock_from_target(target));
@@ -69,6 +82,25 @@ Result<void> mount_on(fs::Vfs& vfs, const std::string& path, std::shared_ptr<fs:
     return {};
 }
 
+Result<std::shared_ptr<fs::FileSystem>> open_mount_source(Target& target,
+                                                          const MountRequest& mount) {
+    if (mount.type == "ramfs")
+        return fs::create_ramfs(fs::clock_from_target(target));
+    struct stat st {};
+    if (::stat(mount.source.c_str(), &st) != 0)
+        return Error::from_errno(errno, mount.source);
+    bool directory = S_ISDIR(st.st_mode);
+    if (mount.type == "hostfs" || (mount.type.empty() && directory)) {
+        auto hostfs = fs::create_hostfs(target, absolute_path(mount.source));
+        if (hostfs.is_error())
+            return hostfs.release_error().with_context(mount.source);
+        return hostfs;
+    }
+    if (directory)
+        return Error(EISDIR, mount.source + ": an ext2 mount needs an image file, not a directory");
+    return open_ext2_filesystem(target, mount.source, mount.trust, mount.key_file);
+}
+
 }  // namespace
 
 Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool root_is_host_directory,
@@ -88,10 +120,10 @@ Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool roo
     if (wanted("/tmp"))
         TRY(mount_on(vfs, "/tmp", fs::create_ramfs(fs::clock_from_target(target), 01777)));
     for (const MountRequest& mount : mounts) {
-        auto hostfs = fs::create_hostfs(target, absolute_path(mount.source));
-        if (hostfs.is_error())
-            return hostfs.release_error().with_context("--mount " + mount.source);
-        TRY(mount_on(vfs, mount.target, hostfs.release_value()));
+        auto filesystem = open_mount_source(target, mount);
+        if (filesystem.is_error())
+            return filesystem.release_error().with_context("mount on " + mount.target);
+        TRY(mount_on(vfs, mount.target, filesystem.release_value()));
     }
     return {};
 }

@@ -1,0 +1,90 @@
+#include "tools/myst/image_mount.h"
+
+#include <fstream>
+
+#include "base/hex.h"
+#include "fs/ext2/ext2fs.h"
+#include "image/signature.h"
+#include "tools/myst/host_file.h"
+
+namespace myst::tools {
+
+namespace {
+
+Result<blk::ImageTrust> load_trust(const TrustOptions& options) {
+    blk::ImageTrust trust;
+    for (const std::string& file : options.public_key_files) {
+        auto pem = TRY(read_whole_file(file));
+        trust.public_keys.push_back(TRY(image::RsaPublicKey::from_pem(pem, file)));
+    }
+    for (const std::string& text : options.public_key_pems) {
+        std::vector<uint8_t> pem(text.begin(), text.end());
+        trust.public_keys.push_back(TRY(image::RsaPublicKey::from_pem(pem, "config PublicKey")));
+    }
+    trust.trust_image_fssig = trust.public_keys.empty() && options.root_hashes.empty();
+    return trust;
+}
+
+Result<Sha256Digest> parse_root_hash(const std::string& text) {
+    auto bytes = from_hex(text);
+    if (bytes.is_error() || bytes.value().size() != 32)
+        return Error::invalid("root hash '" + text + "' is not 64 hex digits");
+    Sha256Digest digest;
+    std::copy(bytes.value().begin(), bytes.value().end(), digest.begin());
+    return digest;
+}
+
+Result<blk::OpenedImage> open_with_trust(Target& target, const std::string& path,
+                                         const TrustOptions& options,
+                                         const std::optional<std::vector<uint8_t>>& key) {
+    blk::ImageTrust trust = TRY(load_trust(options));
+    auto diagnostics = [&target](std::string_view line) { target.write_diagnostic(line); };
+    if (!trust.public_keys.empty() || options.root_hashes.empty())
+        return blk::open_ext2_image(target, path, trust, key, diagnostics);
+    // Several trusted root hashes: the image must match one of them.
+    Error last(EACCES, "root hash mismatch");
+    for (const std::string& text : options.root_hashes) {
+        trust.root_hash = TRY(parse_root_hash(text));
+        auto opened = blk::open_ext2_image(target, path, trust, key, diagnostics);
+        if (!opened.is_error())
+            return opened;
+        last = opened.release_error();
+        if (last.code() != EACCES)
+            break;
+    }
+    return last;
+}
+
+}  // namespace
+
+bool looks_like_cpio(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    char magic[6] = {};
+    in.read(magic, sizeof magic);
+    return in && (std::string(magic, 6) == "070701" || std::string(magic, 6) == "070702");
+}
+
+Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
+                                                             const std::string& path,
+                                                             const TrustOptions& trust,
+                                                             const std::string& key_file,
+                                                             bool* encrypted) {
+    std::optional<std::vector<uint8_t>> key;
+    if (!key_file.empty()) {
+        key = TRY(read_whole_file(key_file));
+        if (key->size() != 64)
+            return Error::invalid(key_file + ": key file must be exactly 64 bytes");
+    }
+    auto opened = open_with_trust(target, path, trust, key);
+    if (opened.is_error())
+        return opened.release_error().with_context(path);
+    if (encrypted)
+        *encrypted = opened.value().encrypted;
+    auto filesystem =
+        fs::create_ext2fs(std::move(opened.value().device), fs::clock_from_target(target), path);
+    if (filesystem.is_error())
+        return filesystem.release_error().with_context(path);
+    return filesystem;
+}
+
+}  // namespace myst::tools
