@@ -9,21 +9,10 @@ namespace myst::image::ext2 {
 
 namespace {
 
-// The 32-bit seconds field plus the "extra" field: nanoseconds << 2 and two
-// epoch bits extending the range past 2038, as Linux encodes them.
-std::pair<uint32_t, uint32_t> encode_time(Timestamp time) {
-    constexpr int64_t earliest = INT32_MIN;
-    constexpr int64_t latest = (int64_t(3) << 32) + INT32_MAX;
-    int64_t seconds = std::clamp(time.seconds, earliest, latest);
-    uint32_t epoch = static_cast<uint32_t>(((seconds - static_cast<int32_t>(seconds)) >> 32) & 3);
-    uint32_t nanoseconds = time.nanoseconds < 1000000000 ? time.nanoseconds : 0;
-    return {static_cast<uint32_t>(seconds), (nanoseconds << 2) | epoch};
-}
-
 void store_time(uint8_t* raw, uint32_t seconds_field, uint32_t extra_field, Timestamp time) {
-    auto [seconds, extra] = encode_time(time);
-    store_le<uint32_t>(raw + seconds_field, seconds);
-    store_le<uint32_t>(raw + extra_field, extra);
+    ExtraTime encoded = encode_extra_time(time.seconds, time.nanoseconds);
+    store_le<uint32_t>(raw + seconds_field, encoded.seconds);
+    store_le<uint32_t>(raw + extra_field, encoded.extra);
 }
 
 }  // namespace
@@ -44,11 +33,9 @@ void InodeFields::set_fast_symlink(std::string_view target) {
 }
 
 void InodeFields::set_device(uint32_t major, uint32_t minor) {
-    if (major < 256 && minor < 256) {
-        block[0] = (major << 8) | minor;
-    } else {
-        block[1] = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
-    }
+    DeviceBlocks encoded = encode_device(major, minor);
+    block[0] = encoded.block0;
+    block[1] = encoded.block1;
 }
 
 void encode_inode(const InodeFields& fields, uint8_t* raw) {

@@ -28,7 +28,7 @@ struct InodeFields {
     void set_from(const TreeNode& node);
     void set_times(Timestamp time) { atime = mtime = ctime = time; }
     void set_fast_symlink(std::string_view target);
-    // Linux's encoding: old (8:8) in i_block[0] when it fits, else new in i_block[1].
+    // Linux's encoding (ext2::encode_device).
     void set_device(uint32_t major, uint32_t minor);
     bool is_directory() const { return (mode & 0170000) == 0040000; }
 };
