@@ -29,7 +29,8 @@ std::array<uint8_t, fssig_size> Fssig::serialize() const {
     std::memcpy(p + at_root_hash, root_hash.data(), root_hash.size());
     std::memcpy(p + at_signer, signer.data(), signer.size());
     size_t signature_size = std::min(signature.size(), fssig_max_signature_size);
-    std::memcpy(p + at_signature, signature.data(), signature_size);
+    if (signature_size > 0)  // an empty vector's data() may be null
+        std::memcpy(p + at_signature, signature.data(), signature_size);
     store_le<uint64_t>(p + at_signature_size, signature_size);
     return bytes;
 }
