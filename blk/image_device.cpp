@@ -18,6 +18,13 @@ namespace {
 // header is left to image/luks1.
 constexpr std::array<uint8_t, 6> luks_magic = {'L', 'U', 'K', 'S', 0xba, 0xbe};
 
+std::string join_hex(const std::vector<Sha256Digest>& hashes) {
+    std::string text;
+    for (const Sha256Digest& hash : hashes)
+        text += (text.empty() ? "" : ", ") + to_hex(hash);
+    return text;
+}
+
 struct TrustedRoot {
     Sha256Digest root_hash{};
     std::string because;
@@ -49,17 +56,24 @@ Result<std::string> check_signature(const std::string& path, const image::Fssig&
 Result<TrustedRoot> decide_root_hash(const std::string& path, const image::Fssig& fssig,
                                      const ImageTrust& trust) {
     TrustedRoot root{fssig.root_hash, {}};
-    if (!trust.public_keys.empty())
-        root.because = TRY(check_signature(path, fssig, trust.public_keys));
-    if (trust.root_hash) {
-        if (fssig.root_hash != *trust.root_hash)
-            return Error(EACCES, path + ": root hash mismatch: the image has " +
-                                     to_hex(fssig.root_hash) + ", the expected root hash is " +
-                                     to_hex(*trust.root_hash));
-        root.because += std::string(root.because.empty() ? "" : ", ") + "expected root hash";
-    }
-    if (!root.because.empty())
+    const auto& hashes = trust.root_hashes;
+    if (std::find(hashes.begin(), hashes.end(), fssig.root_hash) != hashes.end()) {
+        root.because = "expected root hash";
         return root;
+    }
+    if (!trust.public_keys.empty()) {
+        auto signer = check_signature(path, fssig, trust.public_keys);
+        if (signer.is_error() && !hashes.empty())
+            return Error(signer.error().code(), signer.error().message() + "; its root hash " +
+                                                    to_hex(fssig.root_hash) +
+                                                    " is not an expected one either");
+        root.because = TRY(std::move(signer));
+        return root;
+    }
+    if (!hashes.empty())
+        return Error(EACCES, path + ": root hash mismatch: the image has " +
+                                 to_hex(fssig.root_hash) + ", the expected root hash" +
+                                 (hashes.size() > 1 ? "es are " : " is ") + join_hex(hashes));
     if (!trust.trust_image_fssig)
         return Error(EACCES, path +
                                  ": no trusted root hash: configure a public key the image "

@@ -21,13 +21,14 @@
 
 namespace myst::blk {
 
-// Where the trusted root hash comes from (DESIGN.md decision 9). With public
-// keys, the image's fssig must be signed by one of them; with a root hash,
-// the fssig must carry exactly that hash; both may be given (both must hold).
-// Only when neither is given, and trust_image_fssig is set, is the root hash
-// in the image's own fssig trusted.
+// Where the trusted root hash comes from (DESIGN.md decision 9). The image
+// is trusted when its fssig carries one of `root_hashes`, or is signed by
+// one of `public_keys`: the lists name everything the user trusts, for
+// every image (`--pubkey` for the root, `--roothash` for a data image).
+// Only when both lists are empty, and trust_image_fssig is set, is the root
+// hash in the image's own fssig trusted.
 struct ImageTrust {
-    std::optional<Sha256Digest> root_hash;
+    std::vector<Sha256Digest> root_hashes;
     std::vector<image::RsaPublicKey> public_keys;
     bool trust_image_fssig = false;
 };

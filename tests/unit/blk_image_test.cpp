@@ -235,7 +235,7 @@ TEST(BlkImage, TreesMadeByVeritysetupAreRead) {
     test::write_file(path, bytes);
 
     ImageTrust trust;
-    trust.root_hash = fssig.root_hash;
+    trust.root_hashes = {fssig.root_hash};
     auto opened = open_ext2_image(target, path, trust, std::nullopt, {});
     ASSERT_FALSE(opened.is_error()) << opened.error().message();
     std::vector<uint8_t> all(built.plaintext.size());
@@ -357,12 +357,12 @@ TEST(BlkImage, ExpectedRootHash) {
     LinuxTarget target;
     auto built = build_image({}, dir.path("plain.img"));
     ImageTrust trust;
-    trust.root_hash = built.root_hash;
+    trust.root_hashes = {built.root_hash};
     auto opened = open_ext2_image(target, built.path, trust, std::nullopt, {});
     ASSERT_FALSE(opened.is_error()) << opened.error().message();
     EXPECT_EQ(opened.value().trusted_by, "expected root hash");
 
-    trust.root_hash->at(31) ^= 1;
+    trust.root_hashes[0][31] ^= 1;
     auto wrong = open_ext2_image(target, built.path, trust, std::nullopt, {});
     ASSERT_TRUE(wrong.is_error());
     EXPECT_EQ(wrong.error().code(), EACCES);
@@ -416,6 +416,19 @@ TEST(BlkImage, SignedImages) {
     // trust_image_fssig does not weaken a configured key.
     trust.trust_image_fssig = true;
     EXPECT_TRUE(open_ext2_image(target, unsigned_image.path, trust, std::nullopt, {}).is_error());
+    // Keys and root hashes are alternatives: --pubkey for one image,
+    // --roothash for another, both trusted.
+    trust.trust_image_fssig = false;
+    trust.root_hashes = {unsigned_image.root_hash};
+    auto by_hash = open_ext2_image(target, unsigned_image.path, trust, std::nullopt, {});
+    ASSERT_FALSE(by_hash.is_error()) << by_hash.error().message();
+    EXPECT_EQ(by_hash.value().trusted_by, "expected root hash");
+    auto by_key = open_ext2_image(target, built.path, trust, std::nullopt, {});
+    ASSERT_FALSE(by_key.is_error()) << by_key.error().message();
+    trust.public_keys = {keys.public_key("other")};
+    auto neither = open_ext2_image(target, built.path, trust, std::nullopt, {});
+    ASSERT_TRUE(neither.is_error());
+    EXPECT_TRUE(contains(neither.error().message(), "not an expected one either"));
 }
 
 TEST(BlkImage, EncryptedImages) {

@@ -11,20 +11,6 @@ namespace myst::tools {
 
 namespace {
 
-Result<blk::ImageTrust> load_trust(const TrustOptions& options) {
-    blk::ImageTrust trust;
-    for (const std::string& file : options.public_key_files) {
-        auto pem = TRY(read_whole_file(file));
-        trust.public_keys.push_back(TRY(image::RsaPublicKey::from_pem(pem, file)));
-    }
-    for (const std::string& text : options.public_key_pems) {
-        std::vector<uint8_t> pem(text.begin(), text.end());
-        trust.public_keys.push_back(TRY(image::RsaPublicKey::from_pem(pem, "config PublicKey")));
-    }
-    trust.trust_image_fssig = trust.public_keys.empty() && options.root_hashes.empty();
-    return trust;
-}
-
 Result<Sha256Digest> parse_root_hash(const std::string& text) {
     auto bytes = from_hex(text);
     if (bytes.is_error() || bytes.value().size() != 32)
@@ -34,28 +20,23 @@ Result<Sha256Digest> parse_root_hash(const std::string& text) {
     return digest;
 }
 
-Result<blk::OpenedImage> open_with_trust(Target& target, const std::string& path,
-                                         const TrustOptions& options,
-                                         const std::optional<std::vector<uint8_t>>& key) {
-    blk::ImageTrust trust = TRY(load_trust(options));
-    auto diagnostics = [&target](std::string_view line) { target.write_diagnostic(line); };
-    if (!trust.public_keys.empty() || options.root_hashes.empty())
-        return blk::open_ext2_image(target, path, trust, key, diagnostics);
-    // Several trusted root hashes: the image must match one of them.
-    Error last(EACCES, "root hash mismatch");
-    for (const std::string& text : options.root_hashes) {
-        trust.root_hash = TRY(parse_root_hash(text));
-        auto opened = blk::open_ext2_image(target, path, trust, key, diagnostics);
-        if (!opened.is_error())
-            return opened;
-        last = opened.release_error();
-        if (last.code() != EACCES)
-            break;
-    }
-    return last;
-}
-
 }  // namespace
+
+Result<blk::ImageTrust> load_image_trust(const TrustOptions& options) {
+    blk::ImageTrust trust;
+    for (const std::string& file : options.public_key_files) {
+        auto pem = TRY(read_whole_file(file));
+        trust.public_keys.push_back(TRY(image::RsaPublicKey::from_pem(pem, file)));
+    }
+    for (const std::string& text : options.public_key_pems) {
+        std::vector<uint8_t> pem(text.begin(), text.end());
+        trust.public_keys.push_back(TRY(image::RsaPublicKey::from_pem(pem, "config PublicKey")));
+    }
+    for (const std::string& text : options.root_hashes)
+        trust.root_hashes.push_back(TRY(parse_root_hash(text)));
+    trust.trust_image_fssig = trust.public_keys.empty() && trust.root_hashes.empty();
+    return trust;
+}
 
 bool looks_like_cpio(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -75,7 +56,9 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
         if (key->size() != 64)
             return Error::invalid(key_file + ": key file must be exactly 64 bytes");
     }
-    auto opened = open_with_trust(target, path, trust, key);
+    auto diagnostics = [&target](std::string_view line) { target.write_diagnostic(line); };
+    auto opened = blk::open_ext2_image(target, path, TRY(load_image_trust(trust)), key,
+                                       diagnostics);
     if (opened.is_error())
         return opened.release_error().with_context(path);
     if (encrypted)

@@ -20,6 +20,9 @@ struct TrustOptions {
     std::vector<std::string> root_hashes;       // --roothash / config "RootHash" (hex)
 };
 
+// The keys and root hashes named, loaded (PEM files read, hex parsed).
+Result<blk::ImageTrust> load_image_trust(const TrustOptions& options);
+
 // Whether the file starts like a CPIO newc archive.
 bool looks_like_cpio(const std::string& path);
 
