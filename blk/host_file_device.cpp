@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 
+#include <cstring>
+
 namespace myst::blk {
 
 Result<std::shared_ptr<TargetFile>> TargetFile::open(Target& target, const std::string& path) {
     auto fd = target.file_open(path, O_RDONLY, 0);
     if (fd.is_error())
-        return Error(fd.error().code(), path + ": cannot open the image: " + fd.error().message());
+        return Error(fd.error().code(),
+                     path + ": cannot open the image: " + std::strerror(fd.error().code()));
     auto file = std::make_shared<TargetFile>(target, fd.value(), path, 0);
     auto st = target.file_stat(fd.value());
     if (st.is_error())

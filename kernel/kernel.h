@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "blk/image_device.h"
 #include "target/target.h"
 
 namespace myst::fs {
@@ -31,6 +32,8 @@ struct KernelConfig {
     uint64_t memory_size = 512ull << 20;
     std::string hostname = "myst";
     StraceConfig strace;
+    // The roots of trust for ext2 images the program mounts with mount(2).
+    blk::ImageTrust image_trust{.root_hashes = {}, .public_keys = {}, .trust_image_fssig = true};
 };
 
 class Kernel {

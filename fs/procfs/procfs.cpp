@@ -73,8 +73,8 @@ public:
     Result<std::string> mounts_text() const {
         std::string text;
         for (const MountInfo& mount : vfs.mounts())
-            text +=
-                mount.type + " " + escape_mount_path(mount.path) + " " + mount.type + " rw 0 0\n";
+            text += escape_mount_path(mount.source) + " " + escape_mount_path(mount.path) + " " +
+                    mount.type + (mount.read_only ? " ro" : " rw") + " 0 0\n";
         return text;
     }
 };

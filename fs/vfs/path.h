@@ -20,7 +20,9 @@ namespace myst::fs {
 struct Mount {
     uint64_t id = 0;
     std::shared_ptr<FileSystem> fs;
-    std::string path;  // the mount point, as /proc/mounts shows it
+    std::string path;        // the mount point, as /proc/mounts shows it
+    std::string source;      // what was mounted (an image, a host directory), for /proc/mounts
+    bool read_only = false;  // MS_RDONLY: changes are EROFS
 };
 
 class PathNode {

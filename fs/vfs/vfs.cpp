@@ -5,6 +5,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace myst::fs {
 
 namespace {
@@ -54,41 +56,77 @@ Result<std::unique_ptr<Vfs>> Vfs::create(std::shared_ptr<FileSystem> root_fs, Cl
     std::shared_ptr<Inode> root_inode = root_fs->root();
     if (!root_inode || !root_inode->is_directory())
         return Error(ENOTDIR, "the root of the root file system is not a directory");
-    auto mount = std::make_shared<Mount>(Mount{1, std::move(root_fs), std::string(1, '/')});
+    std::string source(root_fs->type_name());
+    auto mount = std::make_shared<Mount>(Mount{1, std::move(root_fs), "/", std::move(source)});
     mount->fs->set_device_id(device_for_mount(mount->id));
     std::unique_ptr<Vfs> vfs(new Vfs(std::move(mount), std::move(clock)));
     vfs->m_next_mount_id = 2;
     return vfs;
 }
 
-Result<void> Vfs::mount(const std::string& path, std::shared_ptr<FileSystem> fs) {
-    if (!fs)
-        return Error::invalid("no file system to mount");
+Result<void> Vfs::mount(const std::string& path, std::shared_ptr<FileSystem> fs,
+                        const MountOptions& options) {
     if (path.empty() || path.front() != '/')
         return Error::invalid("mount point must be an absolute path: '" + path + "'");
     auto resolved = resolve(root_lookup(), path);
     if (resolved.is_error())
         return resolved.release_error().with_context("mount point " + path);
-    PathRef node = resolved.release_value();
-    if (!node->inode()->is_directory())
+    return mount_at(resolved.value(), std::move(fs), options);
+}
+
+Result<void> Vfs::mount_at(const PathRef& point, std::shared_ptr<FileSystem> fs,
+                           const MountOptions& options) {
+    if (!fs)
+        return Error::invalid("no file system to mount");
+    std::string path = point->to_string();
+    if (!point->inode()->is_directory())
         return Error(ENOTDIR, "mount point " + path + " is not a directory");
-    if (!node->parent())
+    if (!point->parent())
         return Error(EBUSY, "cannot mount over /");
     std::shared_ptr<Inode> root_inode = fs->root();
     if (!root_inode || !root_inode->is_directory())
         return Error(ENOTDIR, "the root of the file system for " + path + " is not a directory");
 
     std::lock_guard guard(m_mounts_lock);
-    MountKey key{&node->inode()->file_system(), node->inode()->ino()};
+    MountKey key{&point->inode()->file_system(), point->inode()->ino()};
     if (m_mounts_by_point.count(key))
         return Error(EBUSY, "something is mounted on " + path + " already");
     auto mount = std::make_shared<Mount>();
     mount->id = m_next_mount_id++;
+    mount->source = options.source.empty() ? std::string(fs->type_name()) : options.source;
+    mount->read_only = options.read_only;
     mount->fs = std::move(fs);
-    mount->path = node->to_string();
+    mount->path = std::move(path);
     mount->fs->set_device_id(device_for_mount(mount->id));
     m_mounts_by_point.emplace(key, mount);
     m_mounts.push_back(std::move(mount));
+    return {};
+}
+
+Result<void> Vfs::unmount(PathRef node, bool detach) {
+    std::shared_ptr<Mount> mount = node->mount();
+    if (!node->inode()->same_as(*mount->fs->root()))
+        return Error(EINVAL, node->to_string() + " is not a mount point");
+    if (!node->parent())
+        return Error(EBUSY, "cannot unmount /");
+    node.reset();  // the caller's reference is not a use
+
+    std::lock_guard guard(m_mounts_lock);
+    auto point = std::find_if(m_mounts_by_point.begin(), m_mounts_by_point.end(),
+                              [&](const auto& entry) { return entry.second == mount; });
+    if (point == m_mounts_by_point.end())
+        return Error(EINVAL, mount->path + " is not mounted");
+    // Mount points are keyed by their file system's address, so a mount
+    // inside this one must go first.
+    for (const auto& [key, other] : m_mounts_by_point)
+        if (key.first == mount->fs.get())
+            return Error(EBUSY, mount->path + " has " + other->path + " mounted inside it");
+    // The table holds two references and `mount` a third; anything more
+    // is a cwd, a process root or an open file inside the mount.
+    if (!detach && mount.use_count() > 3)
+        return Error(EBUSY, mount->path + " is in use");
+    m_mounts_by_point.erase(point);
+    std::erase(m_mounts, mount);
     return {};
 }
 
@@ -96,7 +134,8 @@ std::vector<MountInfo> Vfs::mounts() const {
     std::lock_guard guard(m_mounts_lock);
     std::vector<MountInfo> list;
     for (const auto& mount : m_mounts)
-        list.push_back({mount->path, std::string(mount->fs->type_name())});
+        list.push_back(
+            {mount->path, std::string(mount->fs->type_name()), mount->source, mount->read_only});
     return list;
 }
 

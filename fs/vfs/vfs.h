@@ -36,6 +36,13 @@ struct Lookup {
 struct MountInfo {
     std::string path;
     std::string type;
+    std::string source;
+    bool read_only = false;
+};
+
+struct MountOptions {
+    std::string source;  // what /proc/mounts shows first (the type when empty)
+    bool read_only = false;
 };
 
 class Vfs {
@@ -47,7 +54,17 @@ public:
 
     // Mounts `fs` on the existing directory at absolute `path` (EBUSY for
     // "/"). A second mount on one point stacks over the first, as on Linux.
-    Result<void> mount(const std::string& path, std::shared_ptr<FileSystem> fs);
+    Result<void> mount(const std::string& path, std::shared_ptr<FileSystem> fs,
+                       const MountOptions& options = {});
+    // The same on a resolved directory (mount(2) resolves in the process).
+    Result<void> mount_at(const PathRef& point, std::shared_ptr<FileSystem> fs,
+                          const MountOptions& options = {});
+    // umount2(2) of the mount whose root `node` is: EINVAL when `node` is
+    // not the root of a mount, EBUSY for "/", for a mount with mounts inside
+    // it, and (unless `detach`) for one still in use by a cwd, a root or an
+    // open file. A detached mount leaves the tree at once and its file
+    // system lives on until the last user lets go (MNT_DETACH).
+    Result<void> unmount(PathRef node, bool detach);
     std::vector<MountInfo> mounts() const;
     PathRef root() const { return m_root; }
     // A Lookup from the root as root (uid 0), for the kernel's own use.

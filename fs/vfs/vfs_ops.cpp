@@ -23,6 +23,17 @@ Result<bool> directory_is_empty(Inode& dir) {
     return empty;
 }
 
+// Changing anything on a read-only mount is EROFS; devices, fifos and
+// sockets on it stay writable (their data is not on the file system).
+Result<void> check_mount_writable(const PathRef& node) {
+    if (!node->mount()->read_only)
+        return {};
+    mode_t type = node->inode()->type();
+    if (S_ISCHR(type) || S_ISBLK(type) || S_ISFIFO(type) || S_ISSOCK(type))
+        return {};
+    return Error(EROFS, "read-only file system");
+}
+
 bool is_mount_root(const PathRef& node) {
     return node->parent() && node->parent()->mount() != node->mount();
 }
@@ -30,6 +41,7 @@ bool is_mount_root(const PathRef& node) {
 }  // namespace
 
 Result<void> Vfs::check_directory_writable(const PathRef& dir, const Identity& who) const {
+    TRY(check_mount_writable(dir));
     struct stat st = TRY(dir->inode()->stat());
     return check_permission(st, who, W_OK | X_OK);
 }
@@ -153,6 +165,8 @@ Result<std::shared_ptr<OpenFile>> Vfs::open_node(const PathRef& node, int flags,
         return Error(EISDIR, "is a directory");
     if (S_ISSOCK(inode->type()))
         return Error(ENXIO, "cannot open a socket");
+    if (writes)
+        TRY(check_mount_writable(node));
     struct stat st = TRY(inode->stat());
     int want = (access != O_WRONLY ? R_OK : 0) | (writes ? W_OK : 0);
     TRY(check_permission(st, who, want));
@@ -314,11 +328,14 @@ Result<void> Vfs::check_access(const PathRef& node, int mode, const Identity& wh
         return Error(EINVAL, "invalid access mode");
     if (mode == F_OK)
         return {};
+    if (mode & W_OK)
+        TRY(check_mount_writable(node));
     struct stat st = TRY(node->inode()->stat());
     return check_permission(st, who, mode);
 }
 
 Result<void> Vfs::chmod(const PathRef& node, mode_t mode, const Identity& who) const {
+    TRY(check_mount_writable(node));
     struct stat st = TRY(node->inode()->stat());
     if (!who.is_root() && who.uid != st.st_uid)
         return Error(EPERM, "not the owner");
@@ -330,6 +347,7 @@ Result<void> Vfs::chmod(const PathRef& node, mode_t mode, const Identity& who) c
 }
 
 Result<void> Vfs::chown(const PathRef& node, uid_t uid, gid_t gid, const Identity& who) const {
+    TRY(check_mount_writable(node));
     struct stat st = TRY(node->inode()->stat());
     const bool uid_changes = uid != static_cast<uid_t>(-1) && uid != st.st_uid;
     const bool gid_changes = gid != static_cast<gid_t>(-1) && gid != st.st_gid;
@@ -372,6 +390,7 @@ Result<void> Vfs::set_times(const PathRef& node, const struct timespec* times,
             all_omitted = false;
         }
     }
+    TRY(check_mount_writable(node));
     struct stat st = TRY(node->inode()->stat());
     if (!who.is_root() && who.uid != st.st_uid) {
         // Anyone who may write may set both times to now; only the owner
@@ -391,6 +410,7 @@ Result<void> Vfs::truncate(const PathRef& node, uint64_t size, const Identity& w
         return Error(EISDIR, "is a directory");
     if (!inode->is_regular())
         return Error(EINVAL, "not a regular file");
+    TRY(check_mount_writable(node));
     struct stat st = TRY(inode->stat());
     TRY(check_permission(st, who, W_OK));
     return inode->truncate(size);

@@ -84,4 +84,6 @@
     X(removexattr, sys_removexattr, "ss", partial)               \
     X(lremovexattr, sys_lremovexattr, "ss", partial)             \
     X(fremovexattr, sys_fremovexattr, "fs", partial)             \
-    X(ioctl, sys_ioctl, "fxp", partial)
+    X(ioctl, sys_ioctl, "fxp", partial)                          \
+    X(mount, sys_mount, "sssxs", partial)                        \
+    X(umount2, sys_umount2, "sx", supported)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ext2 images at run time: the root from a myst mkext2 image, trusted by
 # --pubkey or --roothash, an encrypted image mounted with its key file from
-# the config, and a tampered block read as EIO, never as wrong data.
+# the config, and a tampered block read as EIO, never as wrong data. A test
+# program walks, checksums and changes a tree under each kind of mount; its
+# output must equal a native run on the source directory.
 source "$(dirname "$0")/lib.sh"
 require openssl python3
 APPS=$(dirname "$MYST")/tests/apps/bin
@@ -10,8 +12,11 @@ mkdir -p rootfs/bin rootfs/data rootfs/tmp secret
 cp "$APPS/hello-musl-static" rootfs/bin/hello
 cp "$APPS/file_io-musl-static" rootfs/bin/file_io
 cp /bin/busybox rootfs/bin/busybox
+cp "$APPS/tree_walk-glibc-static" rootfs/bin/tree_walk
+make_test_tree rootfs/tree
 head -c 300000 /dev/urandom >rootfs/data/blob
 printf 'top secret\n' >secret/note.txt
+cp -a rootfs/tree secret/tree
 openssl genrsa -out priv.pem 2048 2>/dev/null
 openssl rsa -in priv.pem -pubout -out pub.pem 2>/dev/null
 openssl genrsa -out other.pem 2048 2>/dev/null
@@ -54,6 +59,42 @@ cat >wrong.json <<JSON
 JSON
 check_fails "an encrypted ext2 mount with the wrong key" "key" "$MYST" exec-linux \
     --app-config-path wrong.json --mount secret.ext2=/secret root.ext2 /bin/hello
+
+# The same walk (and the same changes) natively on copies of the source tree
+# and under myst on: the ext2 root, a signed root, an encrypted config mount
+# and a hostfs mount.
+walk_native() { # name, change?
+    rm -rf "native-$1" && cp -a rootfs/tree "native-$1"
+    "$APPS/tree_walk-glibc-static" "native-$1" $2 >"walk-$1.native"
+}
+walk_same() { # description, name, myst arguments...
+    local what=$1 name=$2
+    shift 2
+    if "$MYST" exec-linux "$@" >"walk-$name.myst" 2>"walk-$name.err" &&
+        diff "walk-$name.native" "walk-$name.myst" >"walk-$name.diff"; then
+        pass "$what ($(wc -l <"walk-$name.myst") lines equal to native)"
+    else
+        fail "$what"
+        head -20 "walk-$name.diff" "walk-$name.err"
+    fi
+}
+walk_native read ""
+walk_native change change
+walk_same "walk and checksum the tree on the ext2 root" read root.ext2 /bin/tree_walk /tree
+walk_same "change and walk the tree on the ext2 root" change root.ext2 /bin/tree_walk /tree change
+walk_same "walk the tree on a signed root (--pubkey)" read --pubkey=pub.pem signed.ext2 \
+    /bin/tree_walk /tree
+walk_same "walk the tree on an encrypted config mount" read --app-config-path config.json \
+    --mount secret.ext2=/secret root.ext2 /bin/tree_walk /secret/tree
+walk_same "change and walk the tree on an encrypted config mount" change \
+    --app-config-path config.json --mount secret.ext2=/secret root.ext2 /bin/tree_walk \
+    /secret/tree change
+rm -rf host-tree && cp -a rootfs/tree host-tree
+walk_same "walk the tree on a hostfs mount" read --mount "$SCRATCH/host-tree=/host" root.ext2 \
+    /bin/tree_walk /host
+walk_same "change and walk the tree on a hostfs mount" change \
+    --mount "$SCRATCH/host-tree=/host" root.ext2 /bin/tree_walk /host change
+check "the hostfs changes reached the host directory" diff -r --no-dereference native-change host-tree
 
 # Flip one byte inside the blob's data: reading it must fail with EIO and a
 # diagnostic naming the block; the rest of the image still works.

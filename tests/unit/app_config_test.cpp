@@ -193,6 +193,8 @@ TEST(AppConfig, WrongTypesNameTheKey) {
          "config.json: Mount[0].Target: 'a' is not an absolute path"},
         {R"({"Mount": [{"Target": "/a", "Type": "ext2", "Flags": [1]}]})",
          "config.json: Mount[0].Flags[0]: expected a string, got an integer"},
+        {R"({"Mount": [{"Target": "/a", "Type": "ext2", "Flags": ["noexec"]}]})",
+         "config.json: Mount[0].Flags: unknown mount flag \"noexec\" (\"ro\" or \"rw\")"},
         {R"({"Mount": [{"Target": "/a", "Type": "ext2", "Roothash": 12}]})",
          "config.json: Mount[0].Roothash: expected a string, got an integer"},
         {R"({"Mount": [{"Target": "/a", "Type": "ext2", "KeyFile": []}]})",

@@ -138,6 +138,16 @@ Result<MountType> mount_type(const Reader& reader, const std::string& key, const
     return reader.error(key, "unknown file-system type '" + name + "' (use ext2, hostfs or ramfs)");
 }
 
+// The mount flags a config may give: "ro" (read-only) and "rw".
+Result<std::vector<std::string>> mount_flags(const Reader& reader, const std::string& key,
+                                             const Json& value) {
+    std::vector<std::string> flags = TRY(reader.string_list(key, value));
+    for (const std::string& flag : flags)
+        if (flag != "ro" && flag != "rw")
+            return reader.error(key, "unknown mount flag \"" + flag + "\" (\"ro\" or \"rw\")");
+    return flags;
+}
+
 Result<MountConfig> parse_mount(const Reader& reader, const std::string& key, const Json& value) {
     if (!value.is_object())
         return reader.wrong_type(key, "an object", value);
@@ -153,7 +163,7 @@ Result<MountConfig> parse_mount(const Reader& reader, const std::string& key, co
         else if (name == "Type")
             mount.type = TRY(mount_type(reader, item_key, item));
         else if (name == "Flags")
-            mount.flags = TRY(reader.string_list(item_key, item));
+            mount.flags = TRY(mount_flags(reader, item_key, item));
         else if (name == "PublicKey")
             mount.public_key = TRY(reader.string(item_key, item));
         else if (name == "RootHash" || name == "Roothash")

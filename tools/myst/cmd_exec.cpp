@@ -98,6 +98,8 @@ Result<std::vector<MountRequest>> plan_mounts(const ExecOptions& options, const 
         }
         same->type = type_name(entry.type);
         same->key_file = entry.key_file;
+        same->read_only =
+            std::find(entry.flags.begin(), entry.flags.end(), "ro") != entry.flags.end();
         if (!entry.public_key.empty())
             same->trust.public_key_pems.push_back(entry.public_key);
         if (!entry.root_hash.empty())
@@ -145,6 +147,8 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     plan.trust.public_key_files = options.public_keys;
     plan.trust.root_hashes = options.root_hashes;
     plan.mounts = TRY(plan_mounts(options, config, plan.trust));
+    // mount(2) inside the program trusts what the command line trusts.
+    plan.kernel.image_trust = TRY(load_image_trust(plan.trust));
     return plan;
 }
 

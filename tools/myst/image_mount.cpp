@@ -3,8 +3,8 @@
 #include <fstream>
 
 #include "base/hex.h"
-#include "fs/ext2/ext2fs.h"
 #include "image/signature.h"
+#include "kernel/mount_source.h"
 #include "tools/myst/host_file.h"
 
 namespace myst::tools {
@@ -50,24 +50,19 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
                                                              const TrustOptions& trust,
                                                              const std::string& key_file,
                                                              bool* encrypted) {
-    std::optional<std::vector<uint8_t>> key;
+    kernel::MountSource source;
+    source.type = kernel::MountType::ext2;
+    source.host_path = path;
     if (!key_file.empty()) {
-        key = TRY(read_whole_file(key_file));
-        if (key->size() != 64)
+        source.key = TRY(read_whole_file(key_file));
+        if (source.key->size() != 64)
             return Error::invalid(key_file + ": key file must be exactly 64 bytes");
     }
-    auto diagnostics = [&target](std::string_view line) { target.write_diagnostic(line); };
-    auto opened = blk::open_ext2_image(target, path, TRY(load_image_trust(trust)), key,
-                                       diagnostics);
-    if (opened.is_error())
-        return opened.release_error().with_context(path);
-    if (encrypted)
-        *encrypted = opened.value().encrypted;
-    auto filesystem =
-        fs::create_ext2fs(std::move(opened.value().device), fs::clock_from_target(target), path);
-    if (filesystem.is_error())
-        return filesystem.release_error().with_context(path);
-    return filesystem;
+    auto loaded = load_image_trust(trust);
+    if (loaded.is_error())
+        return loaded.release_error().with_context(path);
+    source.trust = loaded.release_value();
+    return kernel::open_mount_source(target, source, encrypted);
 }
 
 }  // namespace myst::tools

@@ -70,20 +70,21 @@ bool directory_exists(fs::Vfs& vfs, const std::string& path) {
     return !vfs.resolve(vfs.root_lookup(), path).is_error();
 }
 
-Result<void> mount_on(fs::Vfs& vfs, const std::string& path, std::shared_ptr<fs::FileSystem> fs) {
+Result<void> mount_on(fs::Vfs& vfs, const std::string& path, std::shared_ptr<fs::FileSystem> fs,
+                      const fs::MountOptions& options = {}) {
     if (!directory_exists(vfs, path)) {
         auto made = vfs.make_directory(vfs.root_lookup(), path, 0755);
         if (made.is_error())
             return made.release_error().with_context("cannot mount " + path);
     }
-    auto mounted = vfs.mount(path, std::move(fs));
+    auto mounted = vfs.mount(path, std::move(fs), options);
     if (mounted.is_error())
         return mounted.release_error().with_context("cannot mount " + path);
     return {};
 }
 
-Result<std::shared_ptr<fs::FileSystem>> open_mount_source(Target& target,
-                                                          const MountRequest& mount) {
+Result<std::shared_ptr<fs::FileSystem>> open_requested_source(Target& target,
+                                                              const MountRequest& mount) {
     if (mount.type == "ramfs")
         return fs::create_ramfs(fs::clock_from_target(target));
     struct stat st {};
@@ -120,10 +121,11 @@ Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool roo
     if (wanted("/tmp"))
         TRY(mount_on(vfs, "/tmp", fs::create_ramfs(fs::clock_from_target(target), 01777)));
     for (const MountRequest& mount : mounts) {
-        auto filesystem = open_mount_source(target, mount);
+        auto filesystem = open_requested_source(target, mount);
         if (filesystem.is_error())
             return filesystem.release_error().with_context("mount on " + mount.target);
-        TRY(mount_on(vfs, mount.target, filesystem.release_value()));
+        TRY(mount_on(vfs, mount.target, filesystem.release_value(),
+                     {mount.source, mount.read_only}));
     }
     return {};
 }

@@ -14,11 +14,12 @@
 namespace myst::tools {
 
 struct MountRequest {
-    std::string source;    // host path (empty for ramfs)
-    std::string target;    // absolute path inside
-    std::string type;      // "ext2", "hostfs", "ramfs"; empty: a directory is hostfs, a file ext2
-    std::string key_file;  // the 64-byte key of an encrypted ext2 image
-    TrustOptions trust;    // for ext2 images
+    std::string source;      // host path (empty for ramfs)
+    std::string target;      // absolute path inside
+    std::string type;        // "ext2", "hostfs", "ramfs"; empty: a directory is hostfs, a file ext2
+    std::string key_file;    // the 64-byte key of an encrypted ext2 image
+    TrustOptions trust;      // for ext2 images
+    bool read_only = false;  // config Flags "ro"
 };
 
 // "<host path>=<target>"; the target must be absolute.

@@ -1,0 +1,58 @@
+#include "kernel/mount_source.h"
+
+#include "fs/ext2/ext2fs.h"
+#include "fs/hostfs/hostfs.h"
+#include "fs/ramfs/ramfs.h"
+
+namespace myst::kernel {
+
+namespace {
+
+Result<std::shared_ptr<fs::FileSystem>> open_ext2(Target& target, const MountSource& source,
+                                                  bool* encrypted) {
+    if (source.key && source.key->size() != 64)
+        return Error::invalid(source.host_path + ": the key must be exactly 64 bytes, not " +
+                              std::to_string(source.key->size()));
+    auto diagnostics = [&target](std::string_view line) { target.write_diagnostic(line); };
+    // The block layer's errors name the image already.
+    auto opened =
+        TRY(blk::open_ext2_image(target, source.host_path, source.trust, source.key, diagnostics));
+    if (encrypted)
+        *encrypted = opened.encrypted;
+    auto filesystem = fs::create_ext2fs(std::move(opened.device), fs::clock_from_target(target),
+                                        source.host_path);
+    if (filesystem.is_error())
+        return filesystem.release_error().with_context(source.host_path);
+    return filesystem;
+}
+
+}  // namespace
+
+Result<MountType> mount_type_from_name(const std::string& name) {
+    if (name == "ext2")
+        return MountType::ext2;
+    if (name == "hostfs")
+        return MountType::hostfs;
+    if (name == "ramfs" || name == "tmpfs")
+        return MountType::ramfs;
+    return Error(ENODEV, "unknown file system type '" + name + "' (ext2, hostfs, ramfs, tmpfs)");
+}
+
+Result<std::shared_ptr<fs::FileSystem>> open_mount_source(Target& target, const MountSource& source,
+                                                          bool* encrypted) {
+    switch (source.type) {
+        case MountType::ramfs:
+            return fs::create_ramfs(fs::clock_from_target(target), source.root_mode);
+        case MountType::hostfs: {
+            auto hostfs = fs::create_hostfs(target, source.host_path);
+            if (hostfs.is_error())
+                return hostfs.release_error().with_context(source.host_path);
+            return hostfs;
+        }
+        case MountType::ext2:
+            return open_ext2(target, source, encrypted);
+    }
+    return Error::invalid("unknown mount type");
+}
+
+}  // namespace myst::kernel

@@ -1,0 +1,40 @@
+// Opening what a mount names, for the command line, the config and the
+// mount(2) call alike: an ext2 image from myst mkext2 (verified, decrypted
+// with the key, writes kept in memory), a host directory (hostfs) or a
+// fresh ramfs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "blk/image_device.h"
+#include "fs/vfs/inode.h"
+#include "target/target.h"
+
+namespace myst::kernel {
+
+enum class MountType { ext2, hostfs, ramfs };
+
+struct MountSource {
+    MountType type = MountType::ramfs;
+    std::string host_path;  // the image or directory on the host (absolute); unused for ramfs
+    blk::ImageTrust trust;  // ext2: which root hashes are trusted
+    std::optional<std::vector<uint8_t>> key;  // ext2: the 64-byte key of an encrypted image
+    mode_t root_mode = 0755;                  // ramfs: the mode of its root directory
+};
+
+// The type a mount(2) or config names: "ext2", "hostfs", "ramfs" or
+// "tmpfs" (a ramfs); ENODEV otherwise, as Linux says for an unknown type.
+Result<MountType> mount_type_from_name(const std::string& name);
+
+// Errors name the source and the reason (trust, key, corrupt image...).
+// `encrypted` (optional) says whether an ext2 image was encrypted.
+Result<std::shared_ptr<fs::FileSystem>> open_mount_source(Target& target, const MountSource& source,
+                                                          bool* encrypted = nullptr);
+
+}  // namespace myst::kernel

@@ -1,0 +1,185 @@
+// Mounting: mount(2) and umount2(2).
+//
+// The program mounts what `myst exec-linux --mount` could: an ext2 image
+// from myst mkext2 (its source a host path; verified against the trust the
+// command line gave, decrypted with a `key=<128 hex digits>` option), a host
+// directory ("hostfs") or a fresh ramfs ("ramfs", "tmpfs"). The data string
+// is Linux's comma-separated options.
+#include <sys/mount.h>
+
+#include <string>
+#include <string_view>
+
+#include "base/hex.h"
+#include "fs/vfs/vfs.h"
+#include "kernel/kernel.h"
+#include "kernel/mount_source.h"
+#include "kernel/syscalls/file_common.h"
+#include "kernel/syscalls/handlers.h"
+#include "kernel/thread.h"
+#include "kernel/user_memory.h"
+
+namespace myst::kernel {
+
+namespace {
+
+// Linux's limit on the options page.
+constexpr size_t kMountDataMax = 4096;
+
+// Flags that change how an existing mount behaves rather than make a new
+// one; none of them is supported.
+constexpr unsigned long kUnsupportedMountFlags =
+    MS_REMOUNT | MS_BIND | MS_MOVE | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE | MS_REC;
+// Flags that are accepted and have no effect here (no set-id programs, no
+// devices on disk images, no access-time updates to keep).
+constexpr unsigned long kIgnoredMountFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS |
+                                             MS_DIRSYNC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
+                                             MS_STRICTATIME | MS_LAZYTIME | MS_SILENT;
+// Old programs put this magic in the high half of the flags.
+constexpr unsigned long kMountMagicMask = 0xffff0000;
+constexpr unsigned long kMountMagic = 0xc0ed0000;
+
+Result<std::vector<uint8_t>> parse_key(std::string_view hex) {
+    auto key = from_hex(std::string(hex));
+    if (key.is_error() || key.value().size() != 64)
+        return Error(EINVAL, "mount option key= must be 128 hex digits (a 64-byte key)");
+    return key.release_value();
+}
+
+Result<Sha256Digest> parse_root_hash(std::string_view hex) {
+    auto bytes = from_hex(std::string(hex));
+    if (bytes.is_error() || bytes.value().size() != 32)
+        return Error(EINVAL, "mount option roothash= must be 64 hex digits");
+    Sha256Digest digest;
+    std::copy(bytes.value().begin(), bytes.value().end(), digest.begin());
+    return digest;
+}
+
+Result<mode_t> parse_mode(std::string_view octal) {
+    mode_t mode = 0;
+    if (octal.empty() || octal.size() > 4)
+        return Error(EINVAL, "mount option mode= must be octal");
+    for (char digit : octal) {
+        if (digit < '0' || digit > '7')
+            return Error(EINVAL, "mount option mode= must be octal");
+        mode = mode * 8 + static_cast<mode_t>(digit - '0');
+    }
+    return mode;
+}
+
+// What a mount(2) call asks for, once its arguments are read.
+struct MountCall {
+    MountSource source;
+    std::string source_text;  // as the program gave it, for /proc/mounts
+    fs::MountOptions options;
+};
+
+// One option of the data string: "name=value" or "name".
+Result<void> apply_option(std::string_view option, MountCall& call) {
+    size_t equals = option.find('=');
+    std::string_view name = option.substr(0, equals);
+    std::string_view value = equals == std::string_view::npos ? "" : option.substr(equals + 1);
+    MountSource& source = call.source;
+    if (name == "ro" || name == "rw") {
+        call.options.read_only = name == "ro";
+        return {};
+    }
+    if (source.type == MountType::ext2 && name == "key") {
+        source.key = TRY(parse_key(value));
+        return {};
+    }
+    if (source.type == MountType::ext2 && name == "roothash") {
+        source.trust.root_hashes.push_back(TRY(parse_root_hash(value)));
+        source.trust.trust_image_fssig = false;
+        return {};
+    }
+    if (source.type == MountType::ramfs && name == "mode") {
+        source.root_mode = TRY(parse_mode(value));
+        return {};
+    }
+    // tmpfs sizes are accepted: the kernel's memory budget bounds a ramfs.
+    if (source.type == MountType::ramfs && (name == "size" || name == "nr_inodes"))
+        return {};
+    return Error(EINVAL, "unknown mount option '" + std::string(option) + "'");
+}
+
+Result<void> apply_data(std::string_view data, MountCall& call) {
+    size_t start = 0;
+    while (start <= data.size()) {
+        size_t comma = data.find(',', start);
+        if (comma == std::string_view::npos)
+            comma = data.size();
+        if (comma > start)
+            TRY(apply_option(data.substr(start, comma - start), call));
+        start = comma + 1;
+    }
+    return {};
+}
+
+Result<MountCall> read_mount_call(Thread& thread, const SyscallArgs& args) {
+    MountCall call;
+    std::string type = TRY(copy_string_from_user(thread, args.address(2), 256));
+    call.source.type = TRY(mount_type_from_name(type));
+    call.source.trust = thread.kernel().config().image_trust;
+    if (args.address(0))
+        call.source_text = TRY(copy_string_from_user(thread, args.address(0), PATH_MAX));
+    if (call.source.type != MountType::ramfs) {
+        if (call.source_text.empty() || call.source_text.front() != '/')
+            return Error(EINVAL, type + " mount source must be an absolute host path, not '" +
+                                     call.source_text + "'");
+        call.source.host_path = call.source_text;
+    }
+    unsigned long flags = args.raw[3];
+    if ((flags & kMountMagicMask) == kMountMagic)
+        flags &= ~kMountMagicMask;
+    if (flags & kUnsupportedMountFlags)
+        return Error(EINVAL, "remount, bind, move and propagation mounts are not supported");
+    if (flags & ~(kIgnoredMountFlags | MS_RDONLY))
+        return Error(EINVAL, "unknown mount flags");
+    call.options.read_only = flags & MS_RDONLY;
+    call.options.source = call.source_text;
+    if (args.address(4))
+        TRY(apply_data(TRY(copy_string_from_user(thread, args.address(4), kMountDataMax)), call));
+    return call;
+}
+
+}  // namespace
+
+// Mount implements Linux syscall mount(2) for new mounts of ext2, hostfs
+// and ramfs/tmpfs; remount, bind, move and propagation changes are EINVAL.
+Result<long> sys_mount(Thread& thread, const SyscallArgs& args) {
+    if (!effective_identity(thread).is_root())
+        return Error(EPERM, "mount needs root");
+    MountCall call = TRY(read_mount_call(thread, args));
+    std::string target = TRY(path_argument(thread, args.address(1)));
+    fs::Lookup at = TRY(lookup_at(thread, AT_FDCWD, target));
+    fs::PathRef point = TRY(vfs_of(thread).resolve(at, target));
+    if (!point->inode()->is_directory())
+        return Error(ENOTDIR, target + " is not a directory");
+    auto filesystem = open_mount_source(thread.kernel().target(), call.source);
+    if (filesystem.is_error()) {
+        // errno alone cannot say that a key was wrong or an image untrusted.
+        thread.kernel().target().write_diagnostic("myst: mount on " + target + ": " +
+                                                  filesystem.error().message());
+        return filesystem.release_error();
+    }
+    TRY(vfs_of(thread).mount_at(point, filesystem.release_value(), call.options));
+    return 0;
+}
+
+// Umount2 implements Linux syscall umount2(2): MNT_DETACH detaches a busy
+// mount; MNT_FORCE is accepted (nothing here can hang); MNT_EXPIRE is EINVAL.
+Result<long> sys_umount2(Thread& thread, const SyscallArgs& args) {
+    int flags = args.integer(1);
+    if (flags & ~(MNT_FORCE | MNT_DETACH | UMOUNT_NOFOLLOW))
+        return Error(EINVAL, "unsupported umount2 flags");
+    if (!effective_identity(thread).is_root())
+        return Error(EPERM, "umount needs root");
+    std::string target = TRY(path_argument(thread, args.address(0)));
+    fs::Lookup at = TRY(lookup_at(thread, AT_FDCWD, target));
+    fs::PathRef node = TRY(vfs_of(thread).resolve(at, target, !(flags & UMOUNT_NOFOLLOW)));
+    TRY(vfs_of(thread).unmount(std::move(node), flags & MNT_DETACH));
+    return 0;
+}
+
+}  // namespace myst::kernel

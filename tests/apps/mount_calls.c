@@ -1,0 +1,135 @@
+/* mount_calls IMAGE ENCRYPTED KEYHEX HOSTDIR: mount(2) and umount2(2) from
+ * inside a program under myst. IMAGE is a host path of a plain myst mkext2
+ * image holding /etc/motd ("Hello World!"); ENCRYPTED one made with
+ * --encrypt, holding note.txt ("top secret"); KEYHEX its 64-byte key in hex;
+ * HOSTDIR a host directory holding hello.txt ("from the host"), into which
+ * the program writes written.txt. Prints one verdict per check. Only for
+ * myst: mounting a host file needs no loop device here, unlike Linux. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "verdict.h"
+
+static int file_is(const char* path, const char* expected) {
+    char buffer[256] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    return n == (ssize_t)strlen(expected) && memcmp(buffer, expected, (size_t)n) == 0;
+}
+
+static int mounts_show(const char* needle) {
+    static char text[16384];
+    memset(text, 0, sizeof text);
+    int fd = open("/proc/mounts", O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    return n > 0 && strstr(text, needle) != NULL;
+}
+
+static void plain_image(const char* image) {
+    mkdir("/mnt", 0755);
+    mkdir("/mnt/a", 0755);
+    CHECK(mount(image, "/mnt/a", "ext2", 0, NULL) == 0, "mount an ext2 image");
+    CHECK(file_is("/mnt/a/etc/motd", "Hello World!\n"), "read a file in the mounted image");
+    CHECK(mounts_show(" /mnt/a ext2 rw"), "/proc/mounts lists the mount");
+    int fd = open("/mnt/a/new-file", O_CREAT | O_WRONLY, 0644);
+    CHECK(fd >= 0 && write(fd, "x", 1) == 1, "write in the mounted image (kept in memory)");
+    expect_errno(umount2("/mnt/a", 0), EBUSY, "umount2 with a file open in the mount");
+    close(fd);
+    CHECK(umount2("/mnt/a", 0) == 0, "umount2 once nothing uses the mount");
+    expect_errno(access("/mnt/a/etc/motd", F_OK), ENOENT, "after umount2 the image's files");
+    CHECK(!mounts_show(" /mnt/a "), "/proc/mounts no longer lists the mount");
+
+    CHECK(mount(image, "/mnt/a", "ext2", MS_RDONLY | MS_NOSUID, NULL) == 0, "mount read-only");
+    expect_errno(open("/mnt/a/other", O_CREAT | O_WRONLY, 0644), EROFS, "create on read-only");
+    expect_errno(open("/mnt/a/etc/motd", O_WRONLY), EROFS, "open for writing on read-only");
+    expect_errno(chmod("/mnt/a/etc/motd", 0600), EROFS, "chmod on read-only");
+    CHECK(mounts_show(" /mnt/a ext2 ro"), "/proc/mounts shows ro");
+    fd = open("/mnt/a/etc/motd", O_RDONLY);
+    CHECK(umount2("/mnt/a", MNT_DETACH) == 0, "umount2 MNT_DETACH of a busy mount");
+    char byte = 0;
+    CHECK(fd >= 0 && read(fd, &byte, 1) == 1 && byte == 'H', "a detached mount's open file reads");
+    close(fd);
+    expect_errno(access("/mnt/a/etc/motd", F_OK), ENOENT, "a detached mount's files by path");
+}
+
+static void encrypted_image(const char* image, const char* key_hex) {
+    mkdir("/mnt/s", 0755);
+    expect_errno(mount(image, "/mnt/s", "ext2", 0, NULL), ENOKEY, "an encrypted image without key");
+    char data[300];
+    snprintf(data, sizeof data, "key=%.127s0", key_hex);
+    if (key_hex[127] == '0')
+        data[strlen(data) - 1] = '1';
+    expect_errno(mount(image, "/mnt/s", "ext2", 0, data), EKEYREJECTED, "the wrong key");
+    expect_errno(mount(image, "/mnt/s", "ext2", 0, "key=abc"), EINVAL, "a malformed key");
+    snprintf(data, sizeof data, "rw,key=%s", key_hex);
+    CHECK(mount(image, "/mnt/s", "ext2", 0, data) == 0, "mount an encrypted image with key=");
+    CHECK(file_is("/mnt/s/note.txt", "top secret\n"), "read a file in the encrypted image");
+    CHECK(umount2("/mnt/s", 0) == 0, "umount2 the encrypted image");
+    snprintf(data, sizeof data, "key=%s,roothash=%064d", key_hex, 1);
+    expect_errno(mount(image, "/mnt/s", "ext2", 0, data), EACCES, "a root hash it does not have");
+}
+
+static void host_directory(const char* directory) {
+    mkdir("/mnt/h", 0755);
+    CHECK(mount(directory, "/mnt/h", "hostfs", 0, NULL) == 0, "mount a host directory");
+    CHECK(file_is("/mnt/h/hello.txt", "from the host\n"), "read a host file");
+    int fd = open("/mnt/h/written.txt", O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, "from myst\n", 10) == 10, "write a host file");
+    close(fd);
+    CHECK(chdir("/mnt/h") == 0, "chdir into the mount");
+    expect_errno(umount2("/mnt/h", 0), EBUSY, "umount2 of the cwd's mount");
+    CHECK(chdir("/") == 0 && umount2("/mnt/h", 0) == 0, "umount2 after leaving it");
+}
+
+static void ramfs(void) {
+    mkdir("/mnt/t", 0755);
+    CHECK(mount("none", "/mnt/t", "tmpfs", 0, "mode=0700,size=1m") == 0, "mount a tmpfs");
+    struct stat st;
+    CHECK(stat("/mnt/t", &st) == 0 && (st.st_mode & 07777) == 0700, "mode= sets the root mode");
+    int fd = open("/mnt/t/file", O_CREAT | O_WRONLY, 0644);
+    CHECK(fd >= 0, "create a file in the tmpfs");
+    close(fd);
+    mkdir("/mnt/t/inner", 0755);
+    CHECK(mount("none", "/mnt/t/inner", "ramfs", 0, NULL) == 0, "mount a ramfs inside it");
+    expect_errno(umount2("/mnt/t", 0), EBUSY, "umount2 of a mount with a mount inside");
+    CHECK(umount2("/mnt/t/inner", 0) == 0 && umount2("/mnt/t", 0) == 0, "umount2 both");
+}
+
+static void bad_calls(const char* image) {
+    expect_errno(mount(image, "/mnt", "xfs", 0, NULL), ENODEV, "an unknown file system type");
+    expect_errno(mount("relative.img", "/mnt", "ext2", 0, NULL), EINVAL, "a relative source");
+    expect_errno(mount(image, "/missing", "ext2", 0, NULL), ENOENT, "a missing mount point");
+    expect_errno(mount(image, "/mnt/a/../../etc/motd", "ext2", 0, NULL), ENOENT,
+                 "a mount point through a missing directory");
+    expect_errno(mount("/no/such/image", "/mnt", "ext2", 0, NULL), ENOENT, "a missing image");
+    expect_errno(mount(image, "/mnt", "ext2", MS_BIND, NULL), EINVAL, "a bind mount");
+    expect_errno(mount(image, "/mnt", "ext2", 0, "nonsense"), EINVAL, "an unknown option");
+    expect_errno(umount2("/mnt", 0), EINVAL, "umount2 of a directory that is not a mount");
+    expect_errno(umount2("/", 0), EBUSY, "umount2 of /");
+    expect_errno(umount2("/mnt", 0x100), EINVAL, "umount2 with unknown flags");
+}
+
+int main(int argc, char** argv) {
+    if (argc != 5) {
+        fprintf(stderr, "usage: mount_calls IMAGE ENCRYPTED KEYHEX HOSTDIR\n");
+        return 2;
+    }
+    plain_image(argv[1]);
+    encrypted_image(argv[2], argv[3]);
+    host_directory(argv[4]);
+    ramfs();
+    bad_calls(argv[1]);
+    if (setuid(1000) == 0)
+        expect_errno(mount("none", "/mnt", "tmpfs", 0, NULL), EPERM, "mount as a user");
+    return verdict_finish();
+}
