@@ -1,6 +1,10 @@
 #include "base/sha256.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
+
+#include "base/hex.h"
 
 namespace myst {
 
@@ -36,6 +40,16 @@ Sha256Digest Sha256::digest(std::span<const uint8_t> bytes) {
     hasher.begin();
     hasher.update(bytes);
     return hasher.finish();
+}
+
+Result<Sha256Digest> sha256_digest_from_hex(std::string_view text) {
+    auto bytes = from_hex(std::string(text));
+    if (bytes.is_error() || bytes.value().size() != Sha256Digest().size())
+        return Error::invalid("'" + std::string(text) +
+                              "' is not a SHA-256 digest (64 hex digits)");
+    Sha256Digest digest;
+    std::copy(bytes.value().begin(), bytes.value().end(), digest.begin());
+    return digest;
 }
 
 }  // namespace myst

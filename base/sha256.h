@@ -7,12 +7,19 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include <openssl/evp.h>
+
+#include "base/result.h"
 
 namespace myst {
 
 using Sha256Digest = std::array<uint8_t, 32>;
+
+// A digest written as 64 hex digits (a root hash on a command line or in a
+// mount option); EINVAL otherwise.
+Result<Sha256Digest> sha256_digest_from_hex(std::string_view text);
 
 class Sha256 {
 public:

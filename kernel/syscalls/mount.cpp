@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/hex.h"
+#include "base/sha256.h"
 #include "fs/vfs/vfs.h"
 #include "kernel/kernel.h"
 #include "kernel/mount_source.h"
@@ -44,15 +45,6 @@ Result<std::vector<uint8_t>> parse_key(std::string_view hex) {
     if (key.is_error() || key.value().size() != 64)
         return Error(EINVAL, "mount option key= must be 128 hex digits (a 64-byte key)");
     return key.release_value();
-}
-
-Result<Sha256Digest> parse_root_hash(std::string_view hex) {
-    auto bytes = from_hex(std::string(hex));
-    if (bytes.is_error() || bytes.value().size() != 32)
-        return Error(EINVAL, "mount option roothash= must be 64 hex digits");
-    Sha256Digest digest;
-    std::copy(bytes.value().begin(), bytes.value().end(), digest.begin());
-    return digest;
 }
 
 Result<mode_t> parse_mode(std::string_view octal) {
@@ -89,7 +81,10 @@ Result<void> apply_option(std::string_view option, MountCall& call) {
         return {};
     }
     if (source.type == MountType::ext2 && name == "roothash") {
-        source.trust.root_hashes.push_back(TRY(parse_root_hash(value)));
+        auto hash = sha256_digest_from_hex(value);
+        if (hash.is_error())
+            return hash.release_error().with_context("mount option roothash=");
+        source.trust.root_hashes.push_back(hash.value());
         source.trust.trust_image_fssig = false;
         return {};
     }

@@ -2,25 +2,11 @@
 
 #include <fstream>
 
-#include "base/hex.h"
 #include "image/signature.h"
 #include "kernel/mount_source.h"
 #include "tools/myst/host_file.h"
 
 namespace myst::tools {
-
-namespace {
-
-Result<Sha256Digest> parse_root_hash(const std::string& text) {
-    auto bytes = from_hex(text);
-    if (bytes.is_error() || bytes.value().size() != 32)
-        return Error::invalid("root hash '" + text + "' is not 64 hex digits");
-    Sha256Digest digest;
-    std::copy(bytes.value().begin(), bytes.value().end(), digest.begin());
-    return digest;
-}
-
-}  // namespace
 
 Result<blk::ImageTrust> load_image_trust(const TrustOptions& options) {
     blk::ImageTrust trust;
@@ -33,7 +19,7 @@ Result<blk::ImageTrust> load_image_trust(const TrustOptions& options) {
         trust.public_keys.push_back(TRY(image::RsaPublicKey::from_pem(pem, "config PublicKey")));
     }
     for (const std::string& text : options.root_hashes)
-        trust.root_hashes.push_back(TRY(parse_root_hash(text)));
+        trust.root_hashes.push_back(TRY(sha256_digest_from_hex(text)));
     trust.trust_image_fssig = trust.public_keys.empty() && trust.root_hashes.empty();
     return trust;
 }
