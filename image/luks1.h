@@ -79,8 +79,11 @@ public:
     Result<void> decrypt(uint64_t first_sector, std::span<uint8_t> data) const;
 
 private:
-    std::shared_ptr<struct evp_cipher_ctx_st> m_encrypt;
-    std::shared_ptr<struct evp_cipher_ctx_st> m_decrypt;
+    struct State;      // keyed AES-256-ECB contexts, shared by copies (image/xts.cpp)
+    struct Workspace;  // one call's own contexts and tweak buffers
+    Result<void> run(uint64_t first_sector, std::span<uint8_t> data, bool encrypt) const;
+
+    std::shared_ptr<State> m_state;
 };
 
 }  // namespace myst::image
