@@ -1,5 +1,6 @@
 // Block devices under the ext2 file system: the stack
-//   host file (through the target) -> cache -> [crypt] -> verity -> overlay -> ext2
+//   host file (through the target) -> read-ahead cache -> verity -> [crypt]
+//     -> verified cache -> overlay -> ext2   (see blk/image_device.h)
 // Each layer is one BlockDevice that owns the one below it (decorators).
 // Block numbers and sizes are in units of block_size() bytes.
 #pragma once

@@ -5,9 +5,15 @@
 
 namespace myst::blk {
 
-BlockLru::BlockLru(size_t capacity, uint32_t block_size)
-    : m_capacity(std::min<size_t>(capacity, none - 1)), m_block_size(block_size) {
+BlockLru::BlockLru(size_t capacity, uint32_t block_size, Target* host)
+    : m_capacity(std::min<size_t>(capacity, none - 1)), m_block_size(block_size), m_host(host) {
     m_index.reserve(std::min<size_t>(m_capacity, 1 << 16));
+}
+
+void BlockLru::add_chunk(size_t bytes) {
+    m_chunks.emplace_back(static_cast<uint8_t*>(::operator new[](bytes, chunk_alignment)));
+    if (m_host && bytes == size_t(chunk_alignment))
+        m_host->memory_prefer_huge_pages(m_chunks.back().get(), bytes);
 }
 
 uint8_t* BlockLru::bytes_of(uint32_t slot) const {
@@ -61,8 +67,7 @@ uint8_t* BlockLru::insert(uint64_t key, std::span<const uint8_t> bytes) {
         slot = static_cast<uint32_t>(m_slots.size());
         m_slots.emplace_back();
         if (slot % chunk_slots == 0)
-            m_chunks.push_back(std::make_unique_for_overwrite<uint8_t[]>(
-                std::min<size_t>(chunk_slots, m_capacity - slot) * m_block_size));
+            add_chunk(std::min<size_t>(chunk_slots, m_capacity - slot) * m_block_size);
         m_index.emplace(key, slot);
     } else {
         slot = m_oldest;

@@ -5,15 +5,20 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <span>
 #include <unordered_map>
 #include <vector>
+
+#include "target/target.h"
 
 namespace myst::blk {
 
 class BlockLru {
 public:
-    BlockLru(size_t capacity, uint32_t block_size);
+    // With a `host`, the slot memory is offered to it for huge pages (a big
+    // cache filled on a first read); without, it is plain heap memory.
+    BlockLru(size_t capacity, uint32_t block_size, Target* host = nullptr);
 
     // The cached bytes of `key`, now the most recently used; null when absent.
     // The pointer stays valid until the next insert.
@@ -28,7 +33,15 @@ public:
 
 private:
     static constexpr uint32_t none = UINT32_MAX;
-    static constexpr uint32_t chunk_slots = 256;  // slot memory comes in 1 MiB pieces
+    // Slot memory comes in pieces of 512 slots (2 MiB of 4 KiB blocks),
+    // aligned to 2 MiB so that a host with transparent huge pages backs a
+    // full piece with one huge page: one fault instead of 512, which on a
+    // first read cost about as much as hashing the blocks put there.
+    static constexpr uint32_t chunk_slots = 512;
+    static constexpr std::align_val_t chunk_alignment{size_t(2) << 20};
+    struct ChunkDelete {
+        void operator()(uint8_t* bytes) const { ::operator delete[](bytes, chunk_alignment); }
+    };
 
     struct Slot {
         uint64_t key = 0;
@@ -36,14 +49,16 @@ private:
         uint32_t older = none;
     };
 
+    void add_chunk(size_t bytes);
     uint8_t* bytes_of(uint32_t slot) const;
     void unlink(uint32_t slot);
     void make_newest(uint32_t slot);
 
     size_t m_capacity;
     uint32_t m_block_size;
+    Target* m_host;
     std::vector<Slot> m_slots;  // grows up to m_capacity
-    std::vector<std::unique_ptr<uint8_t[]>> m_chunks;
+    std::vector<std::unique_ptr<uint8_t[], ChunkDelete>> m_chunks;
     std::unordered_map<uint64_t, uint32_t> m_index;
     uint32_t m_newest = none;
     uint32_t m_oldest = none;

@@ -84,4 +84,9 @@ CacheDevice::Stats CacheDevice::stats() const {
     return m_stats;
 }
 
+size_t CacheDevice::cached_blocks() const {
+    std::lock_guard lock(m_mutex);
+    return m_lru.size();
+}
+
 }  // namespace myst::blk

@@ -1,7 +1,13 @@
-// An LRU cache of whole blocks over a read-only lower device, so that blocks
-// read again (ext2 metadata, hash blocks, hot files) and blocks read one at a
-// time in order cost no host call each. It sits below verity: what it holds
-// is checked again on every read.
+// An LRU cache of whole blocks over a read-only lower device. An opened
+// image (blk/image_device.h) has two:
+//  - above verity (and crypt), the verified cache: blocks that passed
+//    verification (and were decrypted) are served from memory, so a re-read
+//    costs a copy instead of a host read, SHA-256 and AES. It holds only what
+//    the lower device returned without error: a block that fails
+//    verification is never kept and is EIO each time it is read.
+//  - below verity, a small raw cache that only reads ahead: short sequential
+//    reads become one host call per read-ahead window. What it holds is
+//    checked again by verity when it is used.
 #pragma once
 
 #include <memory>
@@ -13,28 +19,27 @@
 namespace myst::blk {
 
 struct CacheOptions {
-    static constexpr uint64_t default_bytes = 16 << 20;
-
     // 0: nothing is kept (every read goes down).
-    size_t capacity_blocks = default_bytes / 4096;
+    size_t capacity_blocks = 4096;
     // Runs of at least this many missing blocks are read but not kept: a
-    // bulk read costs one lower call anyway, and copying it in would cost
-    // time and push out the small hot blocks (ext2 metadata, hash blocks)
-    // the cache is for. 0: every run is kept.
+    // bulk read costs one lower call anyway, and copying it in would push
+    // out the small hot blocks. 0: every run is kept (the verified cache,
+    // where a bulk re-read saves the hashing); 1: only read-ahead is kept.
     uint64_t bulk_blocks = 32;
     // A short read that misses and starts where the previous read ended
     // fetches this many blocks in one lower call and keeps the rest for the
     // reads that follow (a program reading a file 4 KiB at a time). 0: off.
+    // Below verity only: above it a bad block ahead would fail the read.
     uint64_t readahead_blocks = 32;
+    // Where the slot memory may ask for huge pages (null: plain heap).
+    Target* host = nullptr;
 };
 
 class CacheDevice final : public BlockDevice {
 public:
-    static constexpr uint64_t default_cache_bytes = CacheOptions::default_bytes;
-
     CacheDevice(std::unique_ptr<BlockDevice> lower, const CacheOptions& options)
         : m_lower(std::move(lower)),
-          m_lru(options.capacity_blocks, m_lower->block_size()),
+          m_lru(options.capacity_blocks, m_lower->block_size(), options.host),
           m_bulk_blocks(options.bulk_blocks),
           m_readahead_blocks(options.capacity_blocks ? options.readahead_blocks : 0) {}
 
@@ -52,6 +57,8 @@ public:
         uint64_t read_ahead = 0;  // blocks read beyond what was asked
     };
     Stats stats() const;
+    // Blocks held now (at most capacity_blocks).
+    size_t cached_blocks() const;
 
 private:
     Result<void> read_ahead(uint64_t first, uint64_t extra, std::span<uint8_t> buffer);

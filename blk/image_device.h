@@ -1,9 +1,12 @@
 // Opening a `myst mkext2` image for the ext2 file system: decides which root
 // hash to trust, then builds the block stack
-//   host file (target) -> cache -> verity -> [crypt] -> overlay
+//   host file (target) -> read-ahead cache -> verity -> [crypt] -> verified cache -> overlay
 // Verity covers everything before the hash tree, the LUKS1 header of an
 // encrypted image included, so the header and the ciphertext are checked
-// before they are used; the overlay keeps ext2's writes in memory.
+// before they are used. The verified cache keeps blocks that passed verity
+// (decrypted), so re-reading them costs a copy, not SHA-256 and AES again;
+// the small cache under verity only batches short sequential host reads.
+// The overlay keeps ext2's writes in memory.
 #pragma once
 
 #include <memory>
@@ -41,12 +44,30 @@ inline constexpr std::string_view image_fssig_trust_note =
     "trailer too. Give --pubkey=<pem> (the image must be signed with its private key) or "
     "--roothash=<hex> to trust only the image you chose.";
 
+// The verified cache's default size. 64 MiB holds the files a program
+// typically reads more than once (its binary, shared libraries, an
+// interpreter's modules, a data file of tens of MiB) and all of ext2's
+// metadata, while staying small beside the host memory a myst process uses:
+// it is kernel memory, outside the program's MemorySize budget, taken in
+// 1 MiB pieces only as blocks are read, once per mounted image.
+inline constexpr uint64_t default_image_cache_bytes = uint64_t(64) << 20;
+// The read-ahead cache under verity: 16 read-ahead windows of 128 KiB, so
+// a window is read out long before it is pushed out, and small enough to
+// stay in the CPU's cache as it is reused. It keeps nothing else: what is
+// verified is kept above.
+inline constexpr uint64_t image_readahead_cache_bytes = uint64_t(2) << 20;
+
 struct OpenedImage {
     // The ext2 file system: verified, decrypted, writable (in memory only).
     std::unique_ptr<BlockDevice> device;
     bool encrypted = false;
     Sha256Digest root_hash{};  // the trusted root hash the data is checked against
     std::string trusted_by;    // why that hash is trusted, for logs ("signed by key ...")
+    // The layers inside `device`, for their statistics (tests, benchmarks);
+    // valid while `device` lives.
+    const VerityDevice* verity = nullptr;
+    const CacheDevice* verified_cache = nullptr;
+    const CacheDevice* readahead_cache = nullptr;
 };
 
 // Opens `host_path` through the target. Errors (nothing mounted) say what is
@@ -56,10 +77,12 @@ struct OpenedImage {
 // wrong key (EKEYREJECTED, checked before any data read), "image is
 // encrypted: a key is needed" (ENOKEY). A key given for a plain image is
 // not used. Verification failures while reading go to `diagnostics`.
+// `cache_bytes` is the verified cache's size (0: none; every read is
+// verified again).
 Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path,
                                     const ImageTrust& trust,
                                     std::optional<std::vector<uint8_t>> key,
                                     DiagnosticSink diagnostics,
-                                    uint64_t cache_bytes = CacheDevice::default_cache_bytes);
+                                    uint64_t cache_bytes = default_image_cache_bytes);
 
 }  // namespace myst::blk

@@ -33,6 +33,8 @@ struct KernelConfig {
     std::string hostname = "myst";
     StraceConfig strace;
     // The roots of trust for ext2 images the program mounts with mount(2).
+    // The verified cache of each ext2 image mounted with mount(2).
+    uint64_t image_cache_bytes = blk::default_image_cache_bytes;
     blk::ImageTrust image_trust{.root_hashes = {}, .public_keys = {}, .trust_image_fssig = true};
 };
 

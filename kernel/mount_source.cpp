@@ -15,8 +15,8 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2(Target& target, const MountSou
                               std::to_string(source.key->size()));
     auto diagnostics = [&target](std::string_view line) { target.write_diagnostic(line); };
     // The block layer's errors name the image already.
-    auto opened =
-        TRY(blk::open_ext2_image(target, source.host_path, source.trust, source.key, diagnostics));
+    auto opened = TRY(blk::open_ext2_image(target, source.host_path, source.trust, source.key,
+                                           diagnostics, source.cache_bytes));
     if (encrypted)
         *encrypted = opened.encrypted;
     auto filesystem = fs::create_ext2fs(std::move(opened.device), fs::clock_from_target(target),

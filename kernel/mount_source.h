@@ -24,6 +24,7 @@ struct MountSource {
     MountType type = MountType::ramfs;
     std::string host_path;  // the image or directory on the host (absolute); unused for ramfs
     blk::ImageTrust trust;  // ext2: which root hashes are trusted
+    uint64_t cache_bytes = blk::default_image_cache_bytes;  // ext2: the verified cache
     std::optional<std::vector<uint8_t>> key;  // ext2: the 64-byte key of an encrypted image
     mode_t root_mode = 0755;                  // ramfs: the mode of its root directory
 };

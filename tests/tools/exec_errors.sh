@@ -17,6 +17,7 @@ check_fails "config key of the wrong type" "MemorySize" "$MYST" exec-linux --app
 check_fails "missing config file" "nope.json" "$MYST" exec-linux --app-config-path nope.json rootfs.cpio /bin/hello
 check_fails "bad --memory-size" "--memory-size" "$MYST" exec-linux --memory-size 12q rootfs.cpio /bin/hello
 check_fails "--memory-size too small" "memory size" "$MYST" exec-linux --memory-size 4k rootfs.cpio /bin/hello
+check_fails "bad --block-cache-size" "--block-cache-size" "$MYST" exec-linux --block-cache-size 12q rootfs.cpio /bin/hello
 check_fails "--mount without =" "--mount" "$MYST" exec-linux --mount /tmp rootfs.cpio /bin/hello
 check_fails "--mount of a missing host directory" "no-such-dir" "$MYST" exec-linux --mount "$SCRATCH/no-such-dir=/data" rootfs.cpio /bin/hello
 check_fails "a directory as the program" "/bin" "$MYST" exec-linux rootfs.cpio /bin

@@ -36,6 +36,8 @@ check "a file read from the ext2 root has the right bytes" bash -c \
 "$APPS/file_io-musl-static" "$SCRATCH/rootfs/tmp" >file_io.native || true
 check "file work on the ext2 root gives the same verdicts as natively" bash -c \
     "'$MYST' exec-linux root.ext2 /bin/file_io /data >file_io.myst && diff file_io.native file_io.myst"
+check "the same bytes with no verified cache (--block-cache-size 0)" bash -c \
+    "'$MYST' exec-linux --block-cache-size 0 root.ext2 /bin/busybox sha256sum /data/blob | grep -q '^$want_hash '"
 check "the host image is unchanged by the run" \
     bash -c "'$MYST' fssig --verify root.ext2 >/dev/null"
 check "signed root with the signer's --pubkey" hello_ok --pubkey=pub.pem signed.ext2

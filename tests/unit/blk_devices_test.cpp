@@ -290,6 +290,23 @@ TEST(BlkCache, SequentialSmallReadsReadAhead) {
               (std::vector<std::pair<uint64_t, uint64_t>>{{5, 1}, {20, 1}, {7, 1}, {30, 1}}));
 }
 
+TEST(BlkCache, ReadAheadOnlyKeepsNothingElse) {
+    auto bytes = test::random_bytes(40 * bs, 15);
+    auto lower = std::make_unique<MemoryDevice>(bytes);
+    MemoryDevice& counted = *lower;
+    CacheDevice cache(std::move(lower), cache_options(64, 1, 8));  // the image's raw cache
+    EXPECT_EQ(read_all(cache, 20, 3), slice(bytes, 20 * bs, 3 * bs));
+    EXPECT_EQ(read_all(cache, 20, 3), slice(bytes, 20 * bs, 3 * bs));
+    EXPECT_EQ(cache.cached_blocks(), 0u);
+    EXPECT_EQ(read_all(cache, 23, 1), slice(bytes, 23 * bs, bs));  // sequential: reads ahead
+    EXPECT_EQ(cache.cached_blocks(), 8u);
+    for (uint64_t b = 24; b < 31; ++b)
+        EXPECT_EQ(read_all(cache, b, 1), slice(bytes, b * bs, bs));
+    EXPECT_EQ(counted.reads,
+              (std::vector<std::pair<uint64_t, uint64_t>>{{20, 3}, {20, 3}, {23, 8}}));
+    EXPECT_EQ(cache.stats().hits, 7u);
+}
+
 TEST(BlkOverlay, WritesStayInMemory) {
     auto bytes = test::random_bytes(16 * bs, 7);
     auto lower = std::make_unique<MemoryDevice>(bytes, true);  // writable, to prove it is not

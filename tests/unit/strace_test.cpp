@@ -108,6 +108,9 @@ public:
     Result<void> memory_unmap(void* address, size_t size) override {
         return m_host.memory_unmap(address, size);
     }
+    void memory_prefer_huge_pages(void* address, size_t size) override {
+        m_host.memory_prefer_huge_pages(address, size);
+    }
     Result<struct timespec> clock_time(clockid_t clock) override {
         return m_host.clock_time(clock);
     }

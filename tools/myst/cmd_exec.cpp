@@ -28,6 +28,7 @@ struct ExecOptions {
     std::string rootfs;
     std::string program;
     std::string memory_size;
+    std::string block_cache_size;
     std::string app_config_path;
     bool strace = false;
     bool strace_failing = false;
@@ -61,7 +62,7 @@ Result<kernel::StraceConfig> strace_config(const ExecOptions& options) {
 struct ExecPlan {
     kernel::KernelConfig kernel;
     kernel::FirstProcess first;
-    TrustOptions trust;  // for the root and every ext2 mount
+    ImageOptions image;  // trust and cache for the root and every ext2 mount
     std::vector<MountRequest> mounts;
 };
 
@@ -79,7 +80,7 @@ const char* type_name(MountType type) {
 
 // --mount pairs and the config's "Mount" entries, matched by target.
 Result<std::vector<MountRequest>> plan_mounts(const ExecOptions& options, const AppConfig& config,
-                                              const TrustOptions& trust) {
+                                              const ImageOptions& trust) {
     std::vector<MountRequest> mounts;
     for (const std::string& option : options.mounts)
         mounts.push_back(TRY(parse_mount_option(option)));
@@ -101,16 +102,17 @@ Result<std::vector<MountRequest>> plan_mounts(const ExecOptions& options, const 
         same->read_only =
             std::find(entry.flags.begin(), entry.flags.end(), "ro") != entry.flags.end();
         if (!entry.public_key.empty())
-            same->trust.public_key_pems.push_back(entry.public_key);
+            same->image.public_key_pems.push_back(entry.public_key);
         if (!entry.root_hash.empty())
-            same->trust.root_hashes.push_back(entry.root_hash);
+            same->image.root_hashes.push_back(entry.root_hash);
     }
     for (MountRequest& mount : mounts) {
-        auto& t = mount.trust;
+        auto& t = mount.image;
         t.public_key_files.insert(t.public_key_files.end(), trust.public_key_files.begin(),
                                   trust.public_key_files.end());
         t.root_hashes.insert(t.root_hashes.end(), trust.root_hashes.begin(),
                              trust.root_hashes.end());
+        t.cache_bytes = trust.cache_bytes;
     }
     return mounts;
 }
@@ -144,11 +146,18 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     plan.first.exec.environment = app_environment(config, environ);
     if (!config.current_working_directory.empty())
         plan.first.working_directory = config.current_working_directory;
-    plan.trust.public_key_files = options.public_keys;
-    plan.trust.root_hashes = options.root_hashes;
-    plan.mounts = TRY(plan_mounts(options, config, plan.trust));
+    plan.image.public_key_files = options.public_keys;
+    plan.image.root_hashes = options.root_hashes;
+    if (!options.block_cache_size.empty()) {
+        auto size = parse_size(options.block_cache_size);
+        if (size.is_error())
+            return size.release_error().with_context("--block-cache-size");
+        plan.image.cache_bytes = size.value();
+        plan.kernel.image_cache_bytes = size.value();
+    }
+    plan.mounts = TRY(plan_mounts(options, config, plan.image));
     // mount(2) inside the program trusts what the command line trusts.
-    plan.kernel.image_trust = TRY(load_image_trust(plan.trust));
+    plan.kernel.image_trust = TRY(load_image_trust(plan.image));
     return plan;
 }
 
@@ -157,7 +166,7 @@ int run_exec_linux(const ExecOptions& options) {
     if (plan.is_error())
         return report_failure("exec-linux", plan.error());
     LinuxTarget target;
-    auto root = open_root_filesystem(target, options.rootfs, plan.value().trust);
+    auto root = open_root_filesystem(target, options.rootfs, plan.value().image);
     if (root.is_error())
         return report_failure("exec-linux", root.error());
     auto kernel = kernel::KernelInstance::create(target, plan.value().kernel, root.release_value());
@@ -222,6 +231,9 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     app->add_option("program", options->program, "Program path inside the root file system");
     app->add_option("--memory-size", options->memory_size,
                     "Memory the program may use, e.g. 512m (k/m/g; default 512m)");
+    app->add_option("--block-cache-size", options->block_cache_size,
+                    "Verified (and decrypted) ext2 blocks kept in memory per image, e.g. 256m "
+                    "(default 64m; 0: none)");
     app->add_option("--app-config-path", options->app_config_path, "Mystikos config.json");
     app->add_flag("--strace", options->strace,
                   "Print every system call on stderr (also MYST_STRACE=1)");

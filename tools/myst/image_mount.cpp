@@ -8,7 +8,7 @@
 
 namespace myst::tools {
 
-Result<blk::ImageTrust> load_image_trust(const TrustOptions& options) {
+Result<blk::ImageTrust> load_image_trust(const ImageOptions& options) {
     blk::ImageTrust trust;
     for (const std::string& file : options.public_key_files) {
         auto pem = TRY(read_whole_file(file));
@@ -33,7 +33,7 @@ bool looks_like_cpio(const std::string& path) {
 
 Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
                                                              const std::string& path,
-                                                             const TrustOptions& trust,
+                                                             const ImageOptions& trust,
                                                              const std::string& key_file,
                                                              bool* encrypted) {
     kernel::MountSource source;
@@ -48,6 +48,7 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
     if (loaded.is_error())
         return loaded.release_error().with_context(path);
     source.trust = loaded.release_value();
+    source.cache_bytes = trust.cache_bytes;
     return kernel::open_mount_source(target, source, encrypted);
 }
 

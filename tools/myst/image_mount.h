@@ -14,14 +14,16 @@
 
 namespace myst::tools {
 
-struct TrustOptions {
-    std::vector<std::string> public_key_files;  // --pubkey (PEM files)
-    std::vector<std::string> public_key_pems;   // config "PublicKey" (PEM text)
-    std::vector<std::string> root_hashes;       // --roothash / config "RootHash" (hex)
+// How ext2 images are opened: what is trusted, and the verified cache.
+struct ImageOptions {
+    std::vector<std::string> public_key_files;              // --pubkey (PEM files)
+    std::vector<std::string> public_key_pems;               // config "PublicKey" (PEM text)
+    std::vector<std::string> root_hashes;                   // --roothash / config "RootHash" (hex)
+    uint64_t cache_bytes = blk::default_image_cache_bytes;  // --block-cache-size
 };
 
 // The keys and root hashes named, loaded (PEM files read, hex parsed).
-Result<blk::ImageTrust> load_image_trust(const TrustOptions& options);
+Result<blk::ImageTrust> load_image_trust(const ImageOptions& options);
 
 // Whether the file starts like a CPIO newc archive.
 bool looks_like_cpio(const std::string& path);
@@ -31,7 +33,7 @@ bool looks_like_cpio(const std::string& path);
 // encrypted image; an encrypted root is refused by the caller.
 Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
                                                              const std::string& path,
-                                                             const TrustOptions& trust,
+                                                             const ImageOptions& trust,
                                                              const std::string& key_file,
                                                              bool* encrypted = nullptr);
 

@@ -37,7 +37,7 @@ Result<MountRequest> parse_mount_option(const std::string& option) {
 
 Result<std::shared_ptr<fs::FileSystem>> open_root_filesystem(Target& target,
                                                              const std::string& rootfs,
-                                                             const TrustOptions& trust) {
+                                                             const ImageOptions& trust) {
     struct stat st {};
     if (::stat(rootfs.c_str(), &st) != 0)
         return Error::from_errno(errno, rootfs);
@@ -99,7 +99,7 @@ Result<std::shared_ptr<fs::FileSystem>> open_requested_source(Target& target,
     }
     if (directory)
         return Error(EISDIR, mount.source + ": an ext2 mount needs an image file, not a directory");
-    return open_ext2_filesystem(target, mount.source, mount.trust, mount.key_file);
+    return open_ext2_filesystem(target, mount.source, mount.image, mount.key_file);
 }
 
 }  // namespace

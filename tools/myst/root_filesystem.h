@@ -18,7 +18,7 @@ struct MountRequest {
     std::string target;      // absolute path inside
     std::string type;        // "ext2", "hostfs", "ramfs"; empty: a directory is hostfs, a file ext2
     std::string key_file;    // the 64-byte key of an encrypted ext2 image
-    TrustOptions trust;      // for ext2 images
+    ImageOptions image;      // trust and cache for ext2 images
     bool read_only = false;  // config Flags "ro"
 };
 
@@ -30,7 +30,7 @@ Result<MountRequest> parse_mount_option(const std::string& option);
 // directory becomes hostfs. The error names the file and the reason.
 Result<std::shared_ptr<fs::FileSystem>> open_root_filesystem(Target& target,
                                                              const std::string& rootfs,
-                                                             const TrustOptions& trust);
+                                                             const ImageOptions& trust);
 
 // Mounts /dev, /proc and /tmp (creating the directories when the root lacks
 // them, unless the root is a host directory) and each --mount directory.
