@@ -63,8 +63,9 @@ Result<void> LinuxTarget::memory_unmap(void* address, size_t size) {
 }
 
 void LinuxTarget::memory_prefer_huge_pages(void* address, size_t size) {
-    // Only a hint: with transparent huge pages off (or "never") the memory
-    // is faulted in 4 KiB pages as before.
+    // Only hints: with transparent huge pages off (or "never") the memory is
+    // populated in 4 KiB pages; before Linux 5.14 (no MADV_POPULATE_WRITE)
+    // it is faulted in as it is written.
     (void)::madvise(address, size, MADV_HUGEPAGE);
     (void)::madvise(address, size, MADV_POPULATE_WRITE);
 }

@@ -71,9 +71,10 @@ public:
     // Maps zeroed memory at exactly `address` if nothing is there (EEXIST if taken).
     virtual Result<void*> memory_map_at(void* address, size_t size, int protection) = 0;
     virtual Result<void> memory_unmap(void* address, size_t size) = 0;
-    // A hint that [address, address+size) (kernel memory, 2 MiB aligned)
-    // should be backed by huge pages: one fault per 2 MiB instead of 512.
-    // Hosts without them ignore it.
+    // A hint that [address, address+size) (kernel memory about to be
+    // filled, 2 MiB aligned) should be backed by huge pages and faulted in
+    // now, in one call rather than a fault per 4 KiB page. Hosts that
+    // cannot ignore it; the memory works either way.
     virtual void memory_prefer_huge_pages(void* address, size_t size) = 0;
 
     // --- Time, randomness, waiting. ---
