@@ -48,9 +48,18 @@ Result<std::unique_ptr<CryptDevice>> CryptDevice::open(std::unique_ptr<BlockDevi
 
 Result<void> CryptDevice::read_blocks(uint64_t first, std::span<uint8_t> buffer) {
     TRY(check_block_range(*this, first, buffer.size()));
-    TRY(m_lower->read_blocks(m_payload_block + first, buffer));
+    // A long read goes down in pieces, each decrypted right after verity
+    // hashed it, while it is still in the CPU's cache.
+    const uint64_t piece = uint64_t(block_size()) * kPieceBlocks;
     const uint64_t sectors_per_block = block_size() / image::luks1_sector_size;
-    return m_cipher.decrypt(first * sectors_per_block, buffer);
+    for (uint64_t done = 0; done < buffer.size(); done += piece) {
+        std::span<uint8_t> part =
+            buffer.subspan(done, std::min<uint64_t>(piece, buffer.size() - done));
+        uint64_t block = first + done / block_size();
+        TRY(m_lower->read_blocks(m_payload_block + block, part));
+        TRY(m_cipher.decrypt(block * sectors_per_block, part));
+    }
+    return {};
 }
 
 }  // namespace myst::blk

@@ -14,6 +14,10 @@ namespace myst::blk {
 
 class CryptDevice final : public BlockDevice {
 public:
+    // Blocks per lower read of a long read (256 KiB of 4 KiB blocks: fits
+    // the L2 cache with room to spare).
+    static constexpr uint64_t kPieceBlocks = 64;
+
     // `lower` covers the whole container, header included. Parses the header
     // and checks `key` (the 64-byte volume key) against its master-key digest
     // before anything else: a wrong key is EKEYREJECTED, an unsupported
