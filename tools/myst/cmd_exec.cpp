@@ -219,7 +219,10 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
         std::string(blk::image_fssig_trust_note) +
         "\n\nAn encrypted ext2 image is mounted with --mount <image>=<target> and a\n"
         "config \"Mount\" entry naming its 64-byte \"KeyFile\" (the development-time\n"
-        "key path; key release by attestation comes later).\n\n"
+        "key path; key release by attestation comes later).\n"
+        "The program may mount(2) ext2 images (source: a host path; data\n"
+        "\"key=<hex>\" for an encrypted one), host directories (\"hostfs\") and\n"
+        "ramfs/tmpfs; those images are trusted by the same --pubkey/--roothash.\n\n"
         "Example:\n  myst " +
         name +
         " rootfs.cpio /bin/hello\n"
