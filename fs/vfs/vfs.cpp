@@ -88,6 +88,11 @@ Result<void> Vfs::mount_at(const PathRef& point, std::shared_ptr<FileSystem> fs,
         return Error(ENOTDIR, "the root of the file system for " + path + " is not a directory");
 
     std::lock_guard guard(m_mounts_lock);
+    // A detached mount (MNT_DETACH) is still reachable from a cwd or a
+    // dirfd inside it; nothing may be mounted there, as its file system
+    // goes away with its last user and the table keys by its address.
+    if (std::find(m_mounts.begin(), m_mounts.end(), point->mount()) == m_mounts.end())
+        return Error(EINVAL, "mount point " + path + " is on a detached mount");
     MountKey key{&point->inode()->file_system(), point->inode()->ino()};
     if (m_mounts_by_point.count(key))
         return Error(EBUSY, "something is mounted on " + path + " already");

@@ -55,7 +55,12 @@ static void plain_image(const char* image) {
     expect_errno(chmod("/mnt/a/etc/motd", 0600), EROFS, "chmod on read-only");
     CHECK(mounts_show(" /mnt/a ext2 ro"), "/proc/mounts shows ro");
     fd = open("/mnt/a/etc/motd", O_RDONLY);
+    int dir = open("/mnt/a/etc", O_RDONLY | O_DIRECTORY);
     CHECK(umount2("/mnt/a", MNT_DETACH) == 0, "umount2 MNT_DETACH of a busy mount");
+    CHECK(dir >= 0 && fchdir(dir) == 0, "fchdir into the detached mount");
+    expect_errno(mount("none", ".", "tmpfs", 0, NULL), EINVAL, "a mount on a detached mount");
+    CHECK(chdir("/") == 0, "chdir back to /");
+    close(dir);
     char byte = 0;
     CHECK(fd >= 0 && read(fd, &byte, 1) == 1 && byte == 'H', "a detached mount's open file reads");
     close(fd);
