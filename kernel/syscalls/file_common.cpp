@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernel/kernel.h"
+#include "kernel/memory_manager.h"
 #include "kernel/process.h"
 #include "kernel/thread.h"
 #include "kernel/user_memory.h"
@@ -33,17 +34,22 @@ Result<TransferStep> stop_or_fail(Error error, size_t done) {
     return error;
 }
 
-// Moves up to `count` bytes (at most kMaxTransfer) through one bounded
-// kernel buffer: `step(chunk, done)` moves a chunk at byte `done`. A step
-// that moves less than its chunk ends the transfer; its errors return as
-// they are.
+// Moves up to `count` bytes (at most kMaxTransfer) in chunks: through one
+// bounded kernel buffer, or, when `direct` is given, through the program's
+// memory there itself. `step(chunk, done)` moves a chunk at byte `done`. A
+// step that moves less than its chunk ends the transfer; its errors return
+// as they are.
 template <typename Step>
-Result<size_t> transfer_in_chunks(size_t count, Step step) {
+Result<size_t> transfer_in_chunks(size_t count, Step step, uint8_t* direct = nullptr) {
     count = std::min(count, kMaxTransfer);
-    TransferBuffer buffer(std::min(count, kTransferChunk));
+    std::optional<TransferBuffer> buffer;
+    if (!direct)
+        buffer.emplace(std::min(count, kTransferChunk));
     size_t total = 0;
     while (total < count) {
-        std::span<uint8_t> chunk = buffer.first(count - total);
+        std::span<uint8_t> chunk =
+            direct ? std::span<uint8_t>(direct + total, std::min(count - total, kTransferChunk))
+                   : buffer->first(count - total);
         TransferStep moved = TRY(step(chunk, total));
         total += moved.bytes;
         if (moved.last || moved.bytes < chunk.size())
@@ -129,18 +135,29 @@ Result<fs::PathRef> resolve_at(Thread& thread, int dirfd, uint64_t path_address,
 
 Result<size_t> read_to_user(Thread& thread, fs::OpenFile& file, uint64_t address, size_t count,
                             std::optional<uint64_t> offset) {
+    // A file that cannot block reads straight into the program's memory
+    // once all of it is known to be mapped writable (what copy_to_user
+    // checks): the copy through the kernel buffer cost up to a tenth of a
+    // large read.
+    uint8_t* direct = nullptr;
+    if (!file.is_stream() &&
+        thread.kernel().memory().is_accessible(address, std::min(count, kMaxTransfer), true))
+        direct = reinterpret_cast<uint8_t*>(address);
     return transfer_in_chunks(
-        count, [&](std::span<uint8_t> chunk, size_t done) -> Result<TransferStep> {
+        count,
+        [&](std::span<uint8_t> chunk, size_t done) -> Result<TransferStep> {
             auto got = offset ? file.pread(chunk, *offset + done) : file.read(chunk);
             if (got.is_error())
                 return stop_or_fail(got.release_error(), done);
             size_t size = got.value();
             if (size == 0)
                 return TransferStep{0, true};
-            TRY(copy_to_user(thread, address + done, chunk.data(), size));
+            if (!direct)
+                TRY(copy_to_user(thread, address + done, chunk.data(), size));
             // A stream may block on the next read: hand over what came.
             return TransferStep{size, file.is_stream()};
-        });
+        },
+        direct);
 }
 
 Result<size_t> write_from_user(Thread& thread, fs::OpenFile& file, uint64_t address, size_t count,
