@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <openssl/crypto.h>
+
 #include "base/hex.h"
 #include "base/sha256.h"
 #include "fs/vfs/vfs.h"
@@ -134,8 +136,12 @@ Result<MountCall> read_mount_call(Thread& thread, const SyscallArgs& args) {
         return Error(EINVAL, "unknown mount flags");
     call.options.read_only = flags & MS_RDONLY;
     call.options.source = call.source_text;
-    if (args.address(4))
-        TRY(apply_data(TRY(copy_string_from_user(thread, args.address(4), kMountDataMax)), call));
+    if (args.address(4)) {
+        std::string data = TRY(copy_string_from_user(thread, args.address(4), kMountDataMax));
+        auto applied = apply_data(data, call);
+        OPENSSL_cleanse(data.data(), data.size());  // it may hold a key
+        TRY(std::move(applied));
+    }
     return call;
 }
 
@@ -153,6 +159,8 @@ Result<long> sys_mount(Thread& thread, const SyscallArgs& args) {
     if (!point->inode()->is_directory())
         return Error(ENOTDIR, target + " is not a directory");
     auto filesystem = open_mount_source(thread.kernel().target(), call.source);
+    if (call.source.key)
+        OPENSSL_cleanse(call.source.key->data(), call.source.key->size());
     if (filesystem.is_error()) {
         // errno alone cannot say that a key was wrong or an image untrusted.
         thread.kernel().target().write_diagnostic("myst: mount on " + target + ": " +
