@@ -108,7 +108,8 @@ Result<void> Vfs::mount_at(const PathRef& point, std::shared_ptr<FileSystem> fs,
     return {};
 }
 
-Result<void> Vfs::unmount(PathRef node, bool detach) {
+Result<void> Vfs::unmount(const Lookup& at, std::string_view path, bool follow, bool detach) {
+    PathRef node = TRY(resolve(at, path, follow));
     std::shared_ptr<Mount> mount = node->mount();
     if (!node->inode()->same_as(*mount->fs->root()))
         return Error(EINVAL, node->to_string() + " is not a mount point");

@@ -59,12 +59,14 @@ public:
     // The same on a resolved directory (mount(2) resolves in the process).
     Result<void> mount_at(const PathRef& point, std::shared_ptr<FileSystem> fs,
                           const MountOptions& options = {});
-    // umount2(2) of the mount whose root `node` is: EINVAL when `node` is
-    // not the root of a mount, EBUSY for "/", for a mount with mounts inside
-    // it, and (unless `detach`) for one still in use by a cwd, a root or an
-    // open file. A detached mount leaves the tree at once and its file
-    // system lives on until the last user lets go (MNT_DETACH).
-    Result<void> unmount(PathRef node, bool detach);
+    // umount2(2) of the mount whose root `path` names (`follow`: a final
+    // symlink is followed): EINVAL when that is not the root of a mount,
+    // EBUSY for "/", for a mount with mounts inside it, and (unless
+    // `detach`) for one still in use by a cwd, a root or an open file. A
+    // detached mount leaves the tree at once and its file system lives on
+    // until the last user lets go (MNT_DETACH). The path is resolved here
+    // so that no reference of the caller's counts as a use.
+    Result<void> unmount(const Lookup& at, std::string_view path, bool follow, bool detach);
     std::vector<MountInfo> mounts() const;
     PathRef root() const { return m_root; }
     // A Lookup from the root as root (uid 0), for the kernel's own use.

@@ -181,8 +181,7 @@ Result<long> sys_umount2(Thread& thread, const SyscallArgs& args) {
         return Error(EPERM, "umount needs root");
     std::string target = TRY(path_argument(thread, args.address(0)));
     fs::Lookup at = TRY(lookup_at(thread, AT_FDCWD, target));
-    fs::PathRef node = TRY(vfs_of(thread).resolve(at, target, !(flags & UMOUNT_NOFOLLOW)));
-    TRY(vfs_of(thread).unmount(std::move(node), flags & MNT_DETACH));
+    TRY(vfs_of(thread).unmount(at, target, !(flags & UMOUNT_NOFOLLOW), flags & MNT_DETACH));
     return 0;
 }
 

@@ -2,6 +2,7 @@
 // symlinks (relative, absolute, loops, the 40-link limit), mount points in
 // both directions, trailing slashes, ENOTDIR/ENOENT/ENAMETOOLONG, and the
 // search permission of non-root callers.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include "fs/ramfs/ramfs.h"
@@ -206,6 +207,48 @@ TEST_F(PathTest, MountErrors) {
     ASSERT_FALSE(m_vfs->mount("/abs_link", other).is_error());
     EXPECT_EQ(m_vfs->mounts().back().path, "/a/b");
     EXPECT_EQ(error_code(resolve("/a/b/c")), ENOENT);  // hidden by the mount
+}
+
+TEST_F(PathTest, Unmount) {
+    // Not a mount point, and "/".
+    EXPECT_EQ(error_code(m_vfs->unmount(m_vfs->root_lookup(), "/a", true, false)), EINVAL);
+    EXPECT_EQ(error_code(m_vfs->unmount(m_vfs->root_lookup(), "/", true, false)), EBUSY);
+    // Busy while something holds a path inside it; then it goes.
+    PathRef inside = resolve("/mnt/inner").value();
+    EXPECT_EQ(error_code(m_vfs->unmount(m_vfs->root_lookup(), "/mnt", true, false)), EBUSY);
+    inside.reset();
+    ASSERT_FALSE(m_vfs->unmount(m_vfs->root_lookup(), "/mnt", true, false).is_error());
+    EXPECT_EQ(m_vfs->mounts().size(), 1u);
+    EXPECT_FALSE(resolve("/mnt").value()->inode()->same_as(*m_mounted->root()));
+    EXPECT_EQ(error_code(resolve("/mnt/inner")), ENOENT);
+
+    // A mount with a mount inside it is busy even when detaching; a
+    // detached mount keeps serving the paths already held in it.
+    ASSERT_FALSE(m_vfs->mount("/mnt", m_mounted).is_error());
+    ASSERT_FALSE(m_vfs->mount("/mnt/inner", create_ramfs(m_clock.clock())).is_error());
+    EXPECT_EQ(error_code(m_vfs->unmount(m_vfs->root_lookup(), "/mnt", true, true)), EBUSY);
+    ASSERT_FALSE(m_vfs->unmount(m_vfs->root_lookup(), "/mnt/inner", true, false).is_error());
+    inside = resolve("/mnt/inner").value();
+    ASSERT_FALSE(m_vfs->unmount(m_vfs->root_lookup(), "/mnt", true, true).is_error());
+    EXPECT_EQ(error_code(resolve("/mnt/inner")), ENOENT);
+    EXPECT_TRUE(inside->inode()->is_directory());
+    EXPECT_EQ(error_code(m_vfs->mount_at(inside, create_ramfs(m_clock.clock()))), EINVAL);
+    EXPECT_EQ(m_vfs->mounts().size(), 1u);
+}
+
+TEST_F(PathTest, ReadOnlyMount) {
+    ASSERT_FALSE(m_vfs->mount("/a/b", create_ramfs(m_clock.clock()), {"src", true}).is_error());
+    Lookup at = m_vfs->root_lookup();
+    EXPECT_EQ(error_code(m_vfs->make_directory(at, "/a/b/d", 0755)), EROFS);
+    EXPECT_EQ(error_code(m_vfs->open(at, "/a/b/f", O_CREAT | O_WRONLY, 0644)), EROFS);
+    PathRef root = resolve("/a/b").value();
+    EXPECT_EQ(error_code(m_vfs->chmod(root, 0700, {})), EROFS);
+    EXPECT_EQ(error_code(m_vfs->check_access(root, W_OK, {})), EROFS);
+    EXPECT_FALSE(m_vfs->check_access(root, R_OK | X_OK, {}).is_error());
+    EXPECT_EQ(m_vfs->mounts().back().source, "src");
+    EXPECT_TRUE(m_vfs->mounts().back().read_only);
+    // The file system under it is still writable elsewhere.
+    EXPECT_FALSE(m_vfs->make_directory(at, "/a/new", 0755).is_error());
 }
 
 TEST_F(PathTest, ParentAndName) {
