@@ -135,10 +135,10 @@ Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path
     }
     // Every run is kept, bulk ones too: a program that re-reads a file in
     // 1 MiB calls must hit. Copying a block into a full cache costs about a
-    // tenth of hashing it; while the cache's memory is new, 4 KiB page faults
-    // would cost about as much as the hashing (BlkImage.SequentialReadSpeed),
-    // so the memory is offered to the host for huge pages. No read-ahead here: a bad block ahead
-    // would fail a read that does not ask for it.
+    // tenth of hashing it; while the cache's memory is new, 4 KiB page
+    // faults would cost about as much as the hashing (see bench/RESULTS.md),
+    // so the memory is offered to the host as huge pages. No read-ahead
+    // here: a bad block ahead would fail a read that does not ask for it.
     CacheOptions verified;
     verified.capacity_blocks = cache_bytes / image_block_size;
     verified.bulk_blocks = 0;
