@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/endian.h"
+#include "base/file_mode.h"
 #include "base/hex.h"
 
 namespace myst::image {
@@ -283,21 +284,6 @@ Result<void> write_node(const TreeNode& node, const std::string& path, ArchiveSt
 Error corrupt(uint64_t offset, const std::string& reason) {
     return Error(EINVAL,
                  "corrupt cpio archive at offset " + std::to_string(offset) + ": " + reason);
-}
-
-bool is_known_file_type(uint32_t mode) {
-    switch (mode & S_IFMT) {
-        case S_IFREG:
-        case S_IFDIR:
-        case S_IFLNK:
-        case S_IFCHR:
-        case S_IFBLK:
-        case S_IFIFO:
-        case S_IFSOCK:
-            return true;
-        default:
-            return false;
-    }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/endian.h"
+#include "base/file_mode.h"
 #include "fs/ext2/ext2_inode.h"
 #include "fs/ext2/ext2fs.h"
 
@@ -225,22 +226,12 @@ Result<std::shared_ptr<Ext2Inode>> Ext2FileSystem::inode_locked(uint32_t ino) {
     std::string where = "inode " + std::to_string(ino) + ": ";
     if (record.links() == 0)
         return corrupt(where + "a directory entry names a free inode");
-    switch (record.mode() & S_IFMT) {
-        case S_IFREG:
-        case S_IFDIR:
-        case S_IFLNK:
-        case S_IFCHR:
-        case S_IFBLK:
-        case S_IFIFO:
-        case S_IFSOCK:
-            break;
-        default:
-            return corrupt(where + "bad file type in mode 0" + [&] {
-                char text[16];
-                std::snprintf(text, sizeof text, "%o", record.mode());
-                return std::string(text);
-            }());
-    }
+    if (!is_known_file_type(record.mode()))
+        return corrupt(where + "bad file type in mode 0" + [&] {
+            char text[16];
+            std::snprintf(text, sizeof text, "%o", record.mode());
+            return std::string(text);
+        }());
     if (record.flags() & (format::inode_flag_extents | format::inode_flag_inline_data))
         return corrupt(where + "uses extents or inline data, which ext2 does not have");
     auto inode = std::make_shared<Ext2Inode>(*this, ino, std::move(record));
