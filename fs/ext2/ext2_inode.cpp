@@ -113,10 +113,15 @@ Result<std::shared_ptr<Inode>> Ext2Inode::lookup(std::string_view name) {
     if (name.size() > format::max_name_length)
         return Error(ENAMETOOLONG, "file name too long");
     Directory directory(ext2(), *this);
-    auto found = TRY(directory.find(name));
+    return std::shared_ptr<Inode>(TRY(named_inode_locked(directory, name)));
+}
+
+Result<std::shared_ptr<Ext2Inode>> Ext2Inode::named_inode_locked(Directory& entries,
+                                                                 std::string_view name) {
+    auto found = TRY(entries.find(name));
     if (!found)
         return Error(ENOENT, "no such file or directory");
-    return std::shared_ptr<Inode>(TRY(ext2().inode_locked(found->ino)));
+    return ext2().inode_locked(found->ino);
 }
 
 Result<void> Ext2Inode::read_directory(uint64_t cookie, const DirectoryVisitor& visit) {

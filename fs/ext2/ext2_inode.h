@@ -16,6 +16,8 @@
 
 namespace myst::fs::ext2 {
 
+class Directory;
+
 class Ext2FileSystem;
 
 class Ext2Inode final : public Inode {
@@ -71,6 +73,9 @@ protected:
 
 private:
     Ext2FileSystem& ext2() const;
+    // The inode `name` names in `entries` (ENOENT when none); lock held.
+    Result<std::shared_ptr<Ext2Inode>> named_inode_locked(Directory& entries,
+                                                          std::string_view name);
     Result<std::shared_ptr<Inode>> create_locked(std::string_view name, const NewInode& attributes,
                                                  std::string_view symlink_target);
     // Zeroes the bytes past the end of file in its last block, so that growing reads zeros.

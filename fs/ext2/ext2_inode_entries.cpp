@@ -165,10 +165,7 @@ Result<void> Ext2Inode::unlink(std::string_view name) {
     std::lock_guard guard(ext2().lock());
     TRY(ext2().check_writable());
     Directory entries(ext2(), *this);
-    auto found = TRY(entries.find(name));
-    if (!found)
-        return Error(ENOENT, "no such file or directory");
-    std::shared_ptr<Ext2Inode> child = TRY(ext2().inode_locked(found->ino));
+    std::shared_ptr<Ext2Inode> child = TRY(named_inode_locked(entries, name));
     if (child->is_directory())
         return Error(EISDIR, "is a directory");
     TRY(entries.remove(name));
@@ -188,10 +185,7 @@ Result<void> Ext2Inode::remove_directory(std::string_view name) {
     std::lock_guard guard(ext2().lock());
     TRY(ext2().check_writable());
     Directory entries(ext2(), *this);
-    auto found = TRY(entries.find(name));
-    if (!found)
-        return Error(ENOENT, "no such file or directory");
-    std::shared_ptr<Ext2Inode> child = TRY(ext2().inode_locked(found->ino));
+    std::shared_ptr<Ext2Inode> child = TRY(named_inode_locked(entries, name));
     if (!child->is_directory())
         return Error(ENOTDIR, "not a directory");
     if (child.get() == this)
