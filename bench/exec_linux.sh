@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # myst exec-linux against native runs of the same programs, in one run:
 #   1. wall time of hello (glibc static-pie and dynamic) under myst vs native;
-#   2. ns per getppid() in a loop;
+#   2. ns per getppid() in a loop, through each syscall entry the host has
+#      (FSGSBASE where the CPU offers it; the arch_prctl entry always);
 #   3. ns per 4 KiB pread() of a file (ramfs from a CPIO image under myst,
 #      the host's page cache natively).
 # usage: bench/exec_linux.sh      (needs hyperfine, gcc; build/myst built)
@@ -34,8 +35,14 @@ PY
 done
 
 native=$("$OUT/rootfs/bin/syscall_cost" getppid 1000000)
-myst=$("$MYST" exec-linux "$OUT/rootfs.cpio" /bin/syscall_cost getppid 1000000)
-echo "getppid(): myst $myst ns, native $native ns, ratio $(ratio "$myst" "$native")"
+portable=$(MYST_NO_FSGSBASE=1 "$MYST" exec-linux "$OUT/rootfs.cpio" /bin/syscall_cost getppid 1000000)
+if grep -qw fsgsbase /proc/cpuinfo; then
+    fast=$(MYST_NO_FSGSBASE=0 "$MYST" exec-linux "$OUT/rootfs.cpio" /bin/syscall_cost getppid 1000000)
+    echo "getppid(), FSGSBASE entry: myst $fast ns, native $native ns, ratio $(ratio "$fast" "$native")"
+    echo "getppid(), arch_prctl entry: myst $portable ns, native $native ns, ratio $(ratio "$portable" "$native"), $(ratio "$portable" "$fast") of the FSGSBASE entry"
+else
+    echo "getppid(), arch_prctl entry (this CPU has no FSGSBASE): myst $portable ns, native $native ns, ratio $(ratio "$portable" "$native")"
+fi
 native=$("$OUT/rootfs/bin/syscall_cost" read4k "$OUT/rootfs/data/file" 200000)
 myst=$("$MYST" exec-linux "$OUT/rootfs.cpio" /bin/syscall_cost read4k /data/file 200000)
 echo "4 KiB pread(): myst $myst ns, native $native ns, ratio $(ratio "$myst" "$native")"

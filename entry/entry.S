@@ -3,9 +3,25 @@
 #define STATE_KERNEL_FS 0
 #define STATE_PROGRAM_FS 8
 #define STATE_SELECTOR 16
+#define STATE_FS_SWITCH 17
 #define STATE_KERNEL_SP 32
 #define STATE_MXCSR 40
 #define STATE_FPU_CONTROL 44
+// ucontext_t: uc_stack.ss_sp and ss_flags (the thread's alternate signal stack)
+#define UCONTEXT_STACK_SP 16
+#define UCONTEXT_STACK_FLAGS 24
+#define SS_DISABLE 2
+#define SYS_ARCH_PRCTL 158
+#define ARCH_SET_FS 0x1002
+
+// SET_FS_FROM base, field: FS base := field(base) through arch_prctl; the
+// selector must be ALLOW. Clobbers rax, rcx, rdx, rsi, rdi, r11.
+.macro SET_FS_FROM base, field
+    mov \field(\base), %rsi
+    mov $ARCH_SET_FS, %edi
+    mov $SYS_ARCH_PRCTL, %eax
+    syscall
+.endm
 
 // The always-allowed range: syscalls whose next instruction lies here are not
 // dispatched. Only the sigreturn that ends the SIGSYS handler is in it.
@@ -23,6 +39,7 @@ myst_allowed_end:
     .text
 // SIGSYS handler: rdi = signal, rsi = siginfo, rdx = ucontext. Runs on the
 // kernel's signal stack with the program's FS base and the selector at BLOCK.
+// The dispatcher gets the EntryState as its fourth argument (rcx).
     .globl myst_sigsys_entry
     .type myst_sigsys_entry, @function
 myst_sigsys_entry:
@@ -33,6 +50,7 @@ myst_sigsys_entry:
     wrfsbase %rcx
     movb $0, STATE_SELECTOR(%rax)
     push %rax                  // keeps the stack 16-byte aligned for the call
+    mov %rax, %rcx
     call myst_sigsys_dispatch
     pop %rax
     mov STATE_PROGRAM_FS(%rax), %rcx
@@ -40,6 +58,56 @@ myst_sigsys_entry:
     movb $1, STATE_SELECTOR(%rax)
     ret                        // to sa_restorer: myst_sigreturn_trampoline
     .size myst_sigsys_entry, .-myst_sigsys_entry
+
+// ENTER_WITH_ARCH_PRCTL dispatch: the arch_prctl form of the two entries
+// below. rax = EntryState, with the selector at BLOCK and the program's FS.
+.macro ENTER_WITH_ARCH_PRCTL dispatch
+    movb $0, STATE_SELECTOR(%rax)   // ALLOW first: arch_prctl is a syscall
+    push %rax                  // the state; keeps the stack 16-byte aligned
+    push %rdi
+    push %rsi
+    push %rdx
+    SET_FS_FROM %rax, STATE_KERNEL_FS
+    pop %rdx
+    pop %rsi
+    pop %rdi
+    mov (%rsp), %rcx
+    call \dispatch
+    mov (%rsp), %rax
+    SET_FS_FROM %rax, STATE_PROGRAM_FS
+    pop %rax
+    movb $1, STATE_SELECTOR(%rax)
+    ret
+.endm
+
+// The SIGSYS handler without FSGSBASE: the state is the first word of this
+// thread's signal stack.
+    .globl myst_sigsys_entry_arch_prctl
+    .type myst_sigsys_entry_arch_prctl, @function
+myst_sigsys_entry_arch_prctl:
+    mov UCONTEXT_STACK_SP(%rdx), %rax
+    mov (%rax), %rax
+    ENTER_WITH_ARCH_PRCTL myst_sigsys_dispatch
+    .size myst_sigsys_entry_arch_prctl, .-myst_sigsys_entry_arch_prctl
+
+// The fault handler without FSGSBASE. A thread without our signal stack, or
+// whose selector is ALLOW, faulted in the kernel's own code.
+    .globl myst_fault_entry_arch_prctl
+    .type myst_fault_entry_arch_prctl, @function
+myst_fault_entry_arch_prctl:
+    testl $SS_DISABLE, UCONTEXT_STACK_FLAGS(%rdx)
+    jnz 1f
+    mov UCONTEXT_STACK_SP(%rdx), %rax
+    test %rax, %rax
+    jz 1f
+    mov (%rax), %rax
+    test %rax, %rax
+    jz 1f
+    cmpb $1, STATE_SELECTOR(%rax)
+    jne 1f
+    ENTER_WITH_ARCH_PRCTL myst_fault_dispatch
+1:  jmp myst_kernel_fault
+    .size myst_fault_entry_arch_prctl, .-myst_fault_entry_arch_prctl
 
 // Handler of the synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 // SIGTRAP). A fault in program code (selector at BLOCK) enters the kernel as a
@@ -58,6 +126,7 @@ myst_fault_entry:
     wrfsbase %rcx
     movb $0, STATE_SELECTOR(%rax)
     push %rax
+    mov %rax, %rcx
     call myst_fault_dispatch
     pop %rax
     mov STATE_PROGRAM_FS(%rax), %rcx
@@ -80,8 +149,18 @@ myst_enter_program:
     mov %rsp, STATE_KERNEL_SP(%rdi)
     stmxcsr STATE_MXCSR(%rdi)
     fnstcw STATE_FPU_CONTROL(%rdi)
+    mov %rdx, %r12             // survive the arch_prctl syscall
+    mov %rsi, %r13
+    mov %rdi, %r14
+    cmpb $0, STATE_FS_SWITCH(%rdi)
+    je 1f
     mov STATE_PROGRAM_FS(%rdi), %rax
     wrfsbase %rax
+    jmp 2f
+1:  SET_FS_FROM %r14, STATE_PROGRAM_FS   // the selector is still ALLOW
+2:  mov %r14, %rdi
+    mov %r12, %rdx
+    mov %r13, %rsi
     mov %rdx, %rsp
     mov %rsi, %r11
     movb $1, STATE_SELECTOR(%rdi)

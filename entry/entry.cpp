@@ -8,17 +8,23 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 extern "C" {
 void myst_sigsys_entry();
+void myst_sigsys_entry_arch_prctl();
 void myst_sigreturn_trampoline();
 extern char myst_allowed_begin[];
 extern char myst_allowed_end[];
 int myst_enter_program(myst::entry::EntryState* state, uint64_t entry, uint64_t stack);
 [[noreturn]] void myst_leave_program(myst::entry::EntryState* state, int status);
-void myst_sigsys_dispatch(int signal, siginfo_t* info, ucontext_t* context);
+void myst_sigsys_dispatch(int signal, siginfo_t* info, ucontext_t* context,
+                          myst::entry::EntryState* state);
 void myst_fault_entry();
-void myst_fault_dispatch(int signal, siginfo_t* info, ucontext_t* context);
+void myst_fault_entry_arch_prctl();
+void myst_fault_dispatch(int signal, siginfo_t* info, ucontext_t* context,
+                         myst::entry::EntryState* state);
 void myst_kernel_fault(int signal, siginfo_t* info, ucontext_t* context);
 }
 
@@ -28,6 +34,9 @@ namespace {
 
 static_assert(offsetof(EntryState, program_fs) == 8);
 static_assert(offsetof(EntryState, selector) == 16);
+static_assert(offsetof(EntryState, fs_switch) == 17);
+static_assert(offsetof(ucontext_t, uc_stack) + offsetof(stack_t, ss_sp) == 16);
+static_assert(offsetof(ucontext_t, uc_stack) + offsetof(stack_t, ss_flags) == 24);
 static_assert(offsetof(EntryState, kernel_stack_pointer) == 32);
 static_assert(offsetof(EntryState, kernel_mxcsr) == 40);
 static_assert(offsetof(EntryState, kernel_fpu_control) == 44);
@@ -47,7 +56,7 @@ struct KernelSigaction {
 
 uint64_t read_fs_base() {
     uint64_t value;
-    asm volatile("rdfsbase %0" : "=r"(value));
+    asm volatile("mov %%fs:0, %0" : "=r"(value));  // the TCB points at itself
     return value;
 }
 
@@ -55,24 +64,69 @@ void write_gs_base(uint64_t value) {
     asm volatile("wrgsbase %0" ::"r"(value) : "memory");
 }
 
+// The calling host thread's EntryState, in the kernel's TLS.
+thread_local EntryState* t_current_state = nullptr;
+
 }  // namespace
 
 EntryState& current_entry_state() {
-    uint64_t value;
-    asm volatile("rdgsbase %0" : "=r"(value));
-    return *reinterpret_cast<EntryState*>(value);
+    return *t_current_state;
 }
 
-Result<void> install_syscall_capture() {
-    if (!(::getauxval(AT_HWCAP2) & hwcap2_fsgsbase))
-        return Error(ENOTSUP,
-                     "this CPU or host kernel lacks FSGSBASE, which myst's syscall entry needs");
-    KernelSigaction action{myst_sigsys_entry, SA_SIGINFO | SA_ONSTACK | sa_restorer_flag,
-                           myst_sigreturn_trampoline, 0};
+EntryState* entry_state_from_signal_stack(const ucontext_t& context) {
+    if ((context.uc_stack.ss_flags & SS_DISABLE) || context.uc_stack.ss_sp == nullptr)
+        return nullptr;
+    return *static_cast<EntryState**>(context.uc_stack.ss_sp);
+}
+
+Result<FsSwitch> choose_fs_switch(unsigned long hwcap2, const char* no_fsgsbase) {
+    bool forced_off = false;
+    if (no_fsgsbase != nullptr) {
+        std::string_view value = no_fsgsbase;
+        if (value == "1")
+            forced_off = true;
+        else if (value != "0" && !value.empty())
+            return Error(EINVAL,
+                         "MYST_NO_FSGSBASE must be 0 or 1, not '" + std::string(value) + "'");
+    }
+    if (forced_off || !(hwcap2 & hwcap2_fsgsbase))
+        return FsSwitch::arch_prctl;
+    return FsSwitch::fsgsbase;
+}
+
+Result<FsSwitch> host_fs_switch() {
+    return choose_fs_switch(::getauxval(AT_HWCAP2), std::getenv("MYST_NO_FSGSBASE"));
+}
+
+Result<void> probe_syscall_user_dispatch(PrctlCall prctl_call) {
+    // Turning dispatch on with everything allowed (no selector) and off again
+    // leaves the calling thread as it was.
+    auto everything = ~0ul;
+    if (prctl_call(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0, everything, 0) != 0) {
+        int error = errno;
+        return Error(error == EINVAL ? ENOSYS : error,
+                     "the host kernel has no Syscall User Dispatch "
+                     "(PR_SET_SYSCALL_USER_DISPATCH: " +
+                         std::string(std::strerror(error)) +
+                         "); myst needs x86-64 Linux 5.11 or later built with "
+                         "CONFIG_GENERIC_ENTRY");
+    }
+    prctl_call(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+    return {};
+}
+
+Result<void> install_syscall_capture(FsSwitch fs_switch) {
+    TRY(probe_syscall_user_dispatch([](int option, unsigned long a, unsigned long b,
+                                       unsigned long c,
+                                       unsigned long d) { return ::prctl(option, a, b, c, d); }));
+    bool fsgsbase = fs_switch == FsSwitch::fsgsbase;
+    KernelSigaction action{fsgsbase ? myst_sigsys_entry : myst_sigsys_entry_arch_prctl,
+                           SA_SIGINFO | SA_ONSTACK | sa_restorer_flag, myst_sigreturn_trampoline,
+                           0};
     if (::syscall(SYS_rt_sigaction, SIGSYS, &action, nullptr, sizeof(uint64_t)) != 0)
         return Error::from_errno(errno, "cannot install the SIGSYS handler");
-    KernelSigaction fault{myst_fault_entry, SA_SIGINFO | SA_ONSTACK | sa_restorer_flag,
-                          myst_sigreturn_trampoline, 0};
+    KernelSigaction fault{fsgsbase ? myst_fault_entry : myst_fault_entry_arch_prctl,
+                          SA_SIGINFO | SA_ONSTACK | sa_restorer_flag, myst_sigreturn_trampoline, 0};
     for (int signal : fault_signals)
         if (::syscall(SYS_rt_sigaction, signal, &fault, nullptr, sizeof(uint64_t)) != 0)
             return Error::from_errno(errno, "cannot install a fault handler");
@@ -80,12 +134,18 @@ Result<void> install_syscall_capture() {
 }
 
 Result<std::unique_ptr<ProgramThread>> ProgramThread::create(void* thread, SyscallHandler handler,
-                                                             FaultHandler fault_handler) {
+                                                             FaultHandler fault_handler,
+                                                             FsSwitch fs_switch) {
     auto program_thread = std::unique_ptr<ProgramThread>(new ProgramThread());
     program_thread->m_state.thread = thread;
     program_thread->m_state.handler = handler;
     program_thread->m_state.fault_handler = fault_handler;
+    program_thread->m_state.fs_switch = fs_switch;
     program_thread->m_signal_stack = std::make_unique_for_overwrite<uint8_t[]>(signal_stack_size);
+    // The arch_prctl entry finds the state here (the stack grows down from
+    // the other end).
+    *reinterpret_cast<EntryState**>(program_thread->m_signal_stack.get()) =
+        &program_thread->m_state;
     stack_t stack{};
     stack.ss_sp = program_thread->m_signal_stack.get();
     stack.ss_size = signal_stack_size;
@@ -103,7 +163,9 @@ ProgramThread::~ProgramThread() {
 int ProgramThread::run(uint64_t entry_point, uint64_t stack_pointer) {
     m_state.kernel_fs = read_fs_base();
     m_state.selector = 0;
-    write_gs_base(reinterpret_cast<uint64_t>(&m_state));
+    t_current_state = &m_state;
+    if (m_state.fs_switch == FsSwitch::fsgsbase)
+        write_gs_base(reinterpret_cast<uint64_t>(&m_state));
     auto allowed = reinterpret_cast<uintptr_t>(myst_allowed_begin);
     size_t allowed_length = static_cast<size_t>(myst_allowed_end - myst_allowed_begin);
     if (::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, allowed, allowed_length,
@@ -111,6 +173,7 @@ int ProgramThread::run(uint64_t entry_point, uint64_t stack_pointer) {
         return -errno;
     int status = myst_enter_program(&m_state, entry_point, stack_pointer);
     ::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+    t_current_state = nullptr;
     // leave_program() abandoned a signal handler whose mask blocked its signal.
     sigset_t ours;
     sigemptyset(&ours);
@@ -127,10 +190,9 @@ void leave_program(int status) {
 
 }  // namespace myst::entry
 
-using myst::entry::current_entry_state;
-
-extern "C" void myst_sigsys_dispatch(int, siginfo_t* info, ucontext_t* context) {
-    auto& state = current_entry_state();
+extern "C" void myst_sigsys_dispatch(int, siginfo_t* info, ucontext_t* context,
+                                     myst::entry::EntryState* entry_state) {
+    auto& state = *entry_state;
     greg_t* registers = context->uc_mcontext.gregs;
     const uint64_t arguments[6] = {
         static_cast<uint64_t>(registers[REG_RDI]), static_cast<uint64_t>(registers[REG_RSI]),
@@ -139,8 +201,9 @@ extern "C" void myst_sigsys_dispatch(int, siginfo_t* info, ucontext_t* context) 
     registers[REG_RAX] = state.handler(state.thread, info->si_syscall, arguments, context);
 }
 
-extern "C" void myst_fault_dispatch(int signal, siginfo_t* info, ucontext_t* context) {
-    auto& state = current_entry_state();
+extern "C" void myst_fault_dispatch(int signal, siginfo_t* info, ucontext_t* context,
+                                    myst::entry::EntryState* entry_state) {
+    auto& state = *entry_state;
     state.fault_handler(state.thread, signal, info, context);
 }
 

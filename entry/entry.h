@@ -3,9 +3,18 @@
 // handler (entry.S) switches from the program's FS base to the kernel's,
 // turns the dispatch selector to ALLOW (so the kernel's own host calls run
 // natively), and calls the kernel; on the way back it restores both. The
-// per-thread EntryState is found through the GS base, which programs do not
-// use on x86-64. The sigreturn that ends the handler lives in a small
-// always-allowed text range.
+// sigreturn that ends the handler lives in a small always-allowed text range.
+//
+// Two ways to switch FS, chosen once at start (FsSwitch):
+// - fsgsbase: rd/wrfsbase, and the GS base (unused by x86-64 programs) points
+//   at the thread's EntryState;
+// - arch_prctl: for CPUs or host kernels without FSGSBASE. The EntryState is
+//   found through the word at the base of the thread's alternate signal stack
+//   (the ucontext's uc_stack), the selector is set to ALLOW first, and FS is
+//   switched with arch_prctl(ARCH_SET_FS) from the entry's own code. Such a
+//   program cannot change FS without a syscall, so the kernel's record of the
+//   program's FS base is authoritative.
+// Both are per thread: each host thread has its own state and signal stack.
 #pragma once
 
 #include <signal.h>
@@ -28,12 +37,34 @@ using SyscallHandler = long (*)(void* thread, long number, const uint64_t argume
 // change the context to run the program's handler, or end the program.
 using FaultHandler = void (*)(void* thread, int signal, siginfo_t* info, ucontext_t* context);
 
+// How the entry switches between the program's and the kernel's FS base.
+enum class FsSwitch : uint8_t {
+    arch_prctl = 0,  // host calls from the entry code; works everywhere
+    fsgsbase = 1,    // rd/wrfsbase instructions: no host call per trap
+};
+
+// Chooses the FS switch from the host's AT_HWCAP2 and the value of
+// MYST_NO_FSGSBASE (null when unset; "1" forces arch_prctl, "0" or "" lets
+// the hardware decide; anything else is an error naming the variable).
+Result<FsSwitch> choose_fs_switch(unsigned long hwcap2, const char* no_fsgsbase);
+
+// The FS switch this host offers, from its auxiliary vector and
+// MYST_NO_FSGSBASE in myst's own environment.
+Result<FsSwitch> host_fs_switch();
+
+// Fails with one line naming what is missing when the host kernel has no
+// Syscall User Dispatch (Linux < 5.11, or built without it). `prctl_call` is
+// the host's prctl; tests pass a failing one.
+using PrctlCall = int (*)(int option, unsigned long, unsigned long, unsigned long, unsigned long);
+Result<void> probe_syscall_user_dispatch(PrctlCall prctl_call);
+
 // Field offsets are used by entry.S; keep them in step.
 struct EntryState {
-    uint64_t kernel_fs = 0;   // 0: the host thread's own TLS
-    uint64_t program_fs = 0;  // 8: the program's FS base (arch_prctl)
-    uint8_t selector = 0;     // 16: SUD selector: 0 allow, 1 block
-    uint8_t padding[7] = {};
+    uint64_t kernel_fs = 0;                     // 0: the host thread's own TLS
+    uint64_t program_fs = 0;                    // 8: the program's FS base (arch_prctl)
+    uint8_t selector = 0;                       // 16: SUD selector: 0 allow, 1 block
+    FsSwitch fs_switch = FsSwitch::arch_prctl;  // 17
+    uint8_t padding[6] = {};
     void* thread = nullptr;             // 24: the kernel's Thread
     uint64_t kernel_stack_pointer = 0;  // 32: where myst_enter_program left the kernel
     uint32_t kernel_mxcsr = 0;          // 40
@@ -44,8 +75,9 @@ struct EntryState {
 };
 
 // Installs the process-wide SIGSYS handler and the handlers of the
-// synchronous faults (once, before any program runs).
-Result<void> install_syscall_capture();
+// synchronous faults for the given FS switch (once, before any program
+// runs), after checking that the host has Syscall User Dispatch.
+Result<void> install_syscall_capture(FsSwitch fs_switch);
 
 // The signals a program's own code can raise synchronously.
 constexpr int fault_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
@@ -56,7 +88,8 @@ constexpr int fault_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
 class ProgramThread {
 public:
     static Result<std::unique_ptr<ProgramThread>> create(void* thread, SyscallHandler handler,
-                                                         FaultHandler fault_handler);
+                                                         FaultHandler fault_handler,
+                                                         FsSwitch fs_switch);
     ~ProgramThread();
 
     int run(uint64_t entry_point, uint64_t stack_pointer);
@@ -72,7 +105,12 @@ private:
 // program's context and returns `status` from ProgramThread::run.
 [[noreturn]] void leave_program(int status);
 
-// The EntryState of the calling host thread (through the GS base).
+// The EntryState of the calling host thread (a thread_local of the kernel's
+// TLS, set by ProgramThread::run).
 EntryState& current_entry_state();
+
+// Where the arch_prctl entry finds a thread's EntryState: the first word of
+// its alternate signal stack (exposed for tests).
+EntryState* entry_state_from_signal_stack(const ucontext_t& context);
 
 }  // namespace myst::entry

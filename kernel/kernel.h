@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "blk/image_device.h"
+#include "entry/entry.h"
 #include "target/target.h"
 
 namespace myst::fs {
@@ -30,6 +31,9 @@ struct StraceConfig {
 
 struct KernelConfig {
     uint64_t memory_size = 512ull << 20;
+    // How the syscall entry switches FS (entry::host_fs_switch() picks the
+    // fast one where the host has FSGSBASE); arch_prctl works everywhere.
+    entry::FsSwitch fs_switch = entry::FsSwitch::arch_prctl;
     std::string hostname = "myst";
     StraceConfig strace;
     // The roots of trust for ext2 images the program mounts with mount(2).

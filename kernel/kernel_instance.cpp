@@ -116,7 +116,7 @@ KernelInstance::~KernelInstance() = default;
 Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
     Target& target, KernelConfig config, std::shared_ptr<fs::FileSystem> root) {
     auto kernel = std::unique_ptr<KernelInstance>(new KernelInstance(target, std::move(config)));
-    TRY(entry::install_syscall_capture());
+    TRY(entry::install_syscall_capture(kernel->m_config.fs_switch));
     kernel->m_memory = TRY(MemoryManager::create(target, kernel->m_config.memory_size));
     kernel->m_vfs = TRY(fs::Vfs::create(std::move(root), fs::clock_from_target(target)));
     kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel, kernel->m_first_process);
@@ -141,7 +141,8 @@ Result<int> KernelInstance::run_first_process(const FirstProcess& first) {
     m_first_process->set_executable_path(program.executable_path);
     m_first_process->set_command_line(exec.arguments, exec.environment);
 
-    auto program_thread = TRY(entry::ProgramThread::create(&thread, handle_syscall, handle_fault));
+    auto program_thread = TRY(
+        entry::ProgramThread::create(&thread, handle_syscall, handle_fault, m_config.fs_switch));
     int status = program_thread->run(program.entry_point, program.stack_pointer);
     if (status < 0)
         return Error(-status, "cannot start syscall user dispatch");

@@ -26,4 +26,17 @@ check "a relative host directory works as the root (hostfs)" \
 printf '{"ApplicationPath": "/bin/hello"}' >app.json
 check "ApplicationPath from the config runs without a program argument" \
     bash -c "'$MYST' exec-linux --app-config-path app.json rootfs.cpio | grep -qx 'Hello World!'"
+"$MYST" exec-linux --app-config-path app.json rootfs.cpio /bin/hello one two >ignored.out 2>ignored.err
+check "arguments a config does not allow are ignored (the program still runs)" \
+    grep -qx 'Hello World!' ignored.out
+check "... and stderr says how many and which key allows them" \
+    grep -q "ignoring 2 command-line arguments.*HostApplicationParameters" ignored.err
+check_fails "MYST_NO_FSGSBASE with a bad value" "MYST_NO_FSGSBASE" \
+    env MYST_NO_FSGSBASE=yes "$MYST" exec-linux rootfs.cpio /bin/hello
+check "MYST_NO_FSGSBASE=1 runs on the arch_prctl entry" \
+    bash -c "MYST_NO_FSGSBASE=1 '$MYST' exec-linux rootfs.cpio /bin/hello | grep -qx 'Hello World!'"
+check "MYST_NO_FSGSBASE=0 lets the CPU decide" \
+    bash -c "MYST_NO_FSGSBASE=0 '$MYST' exec-linux rootfs.cpio /bin/hello | grep -qx 'Hello World!'"
+check "exec-linux --help names the requirements" \
+    bash -c "'$MYST' exec-linux --help | grep -q 'Linux 5.11'"
 finish

@@ -56,7 +56,9 @@ struct MkcpioArguments {
 
 Result<void> make_cpio(const MkcpioArguments& args, ProgressLine& progress) {
     image::TreeNode tree = TRY(scan_directory(args.appdir));
-    auto output = TRY(PendingOutput::create(args.image, args.force));
+    // Mystikos's mkcpio replaces the archive: its Makefiles run it on every
+    // build. --force is accepted for scripts written for mkext2's rule.
+    auto output = TRY(PendingOutput::create(args.image, /*overwrite=*/true));
     image::CpioWriteOptions options;
     options.progress = large_only(progress.stage("writing", "MiB"));
     TRY(image::write_cpio(tree, output->file(), options));
@@ -451,13 +453,15 @@ Command add_mkcpio_command(CLI::App& parent) {
         "Make a CPIO archive of <appdir> in the \"newc\" format that 'cpio -H newc' writes\n"
         "and the ramfs root of an application is loaded from. Entries keep their modes,\n"
         "owners, mtimes and symlink targets (hard links become separate copies); the same\n"
-        "directory contents always give the same bytes. On any error no archive is left.\n\n"
+        "directory contents always give the same bytes. An existing archive is replaced\n"
+        "(as Mystikos's mkcpio does); on any error it is left as it was.\n\n"
         "Examples:\n"
         "  myst mkcpio appdir rootfs.cpio\n"
         "  cpio -itv < rootfs.cpio");
     app->add_option("appdir", args->appdir, "Directory to archive")->required();
     app->add_option("cpioimage", args->image, "Archive file to write")->required();
-    app->add_flag("--force,-f", args->force, "Overwrite an existing archive");
+    app->add_flag("--force,-f", args->force,
+                  "Overwrite an existing archive (the default; accepted for scripts)");
     return {app, [args] { return run_mkcpio(*args); }};
 }
 

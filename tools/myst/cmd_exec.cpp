@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 
 #include "base/size_parse.h"
+#include "entry/entry.h"
 #include "kernel/kernel_instance.h"
 #include "target/linux_target.h"
 #include "tools/myst/app_config.h"
@@ -123,6 +125,7 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     if (!options.app_config_path.empty())
         config = TRY(load_app_config(options.app_config_path));
     plan.kernel.strace = TRY(strace_config(options));
+    plan.kernel.fs_switch = TRY(entry::host_fs_switch());
     if (config.memory_size)
         plan.kernel.memory_size = *config.memory_size;
     if (!options.memory_size.empty()) {
@@ -139,8 +142,16 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     plan.first.exec.path = program;
     plan.first.exec.arguments.push_back(program);
     std::vector<std::string> arguments = options.program_arguments;
-    if (!options.app_config_path.empty())
+    if (!options.app_config_path.empty()) {
         arguments = app_arguments(config, options.program_arguments);
+        if (!config.host_application_parameters && !options.program_arguments.empty())
+            std::fprintf(stderr,
+                         "myst exec-linux: ignoring %zu command-line argument%s after the "
+                         "program: %s does not set \"HostApplicationParameters\": true\n",
+                         options.program_arguments.size(),
+                         options.program_arguments.size() == 1 ? "" : "s",
+                         options.app_config_path.c_str());
+    }
     plan.first.exec.arguments.insert(plan.first.exec.arguments.end(), arguments.begin(),
                                      arguments.end());
     plan.first.exec.environment = app_environment(config, environ);
@@ -227,7 +238,12 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
         name +
         " rootfs.cpio /bin/hello\n"
         "  myst " +
-        name + " --strace --memory-size 64m rootfs.cpio /bin/ls -l /");
+        name +
+        " --strace --memory-size 64m rootfs.cpio /bin/ls -l /\n\n"
+        "Requirements: x86-64 Linux 5.11 or later (Syscall User Dispatch). FSGSBASE\n"
+        "is used when the CPU offers it (faster syscalls); without it, or with\n"
+        "MYST_NO_FSGSBASE=1 in myst's environment, the entry switches FS with\n"
+        "arch_prctl.");
     app->add_option("rootfs", options->rootfs,
                     "CPIO image, ext2 image or host directory (insecure)")
         ->required();
