@@ -109,6 +109,42 @@ myst_fault_entry_arch_prctl:
 1:  jmp myst_kernel_fault
     .size myst_fault_entry_arch_prctl, .-myst_fault_entry_arch_prctl
 
+// The interrupt entry without FSGSBASE (see myst_interrupt_entry).
+    .globl myst_interrupt_entry_arch_prctl
+    .type myst_interrupt_entry_arch_prctl, @function
+myst_interrupt_entry_arch_prctl:
+    testl $SS_DISABLE, UCONTEXT_STACK_FLAGS(%rdx)
+    jnz 1f
+    mov UCONTEXT_STACK_SP(%rdx), %rax
+    test %rax, %rax
+    jz 1f
+    mov (%rax), %rax
+    test %rax, %rax
+    jz 1f
+    cmpb $1, STATE_SELECTOR(%rax)
+    jne 1f
+    ENTER_WITH_ARCH_PRCTL myst_fault_dispatch
+1:  ret
+    .size myst_interrupt_entry_arch_prctl, .-myst_interrupt_entry_arch_prctl
+
+// ENTER_WITH_FSGSBASE dispatch: the FSGSBASE form of the fault and
+// interrupt entries. rax = EntryState, selector at BLOCK, the program's FS.
+.macro ENTER_WITH_FSGSBASE dispatch
+    rdfsbase %rcx
+    mov %rcx, STATE_PROGRAM_FS(%rax)
+    mov STATE_KERNEL_FS(%rax), %rcx
+    wrfsbase %rcx
+    movb $0, STATE_SELECTOR(%rax)
+    push %rax
+    mov %rax, %rcx
+    call \dispatch
+    pop %rax
+    mov STATE_PROGRAM_FS(%rax), %rcx
+    wrfsbase %rcx
+    movb $1, STATE_SELECTOR(%rax)
+    ret
+.endm
+
 // Handler of the synchronous faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 // SIGTRAP). A fault in program code (selector at BLOCK) enters the kernel as a
 // syscall does; a fault in the kernel itself goes to myst_kernel_fault.
@@ -120,21 +156,25 @@ myst_fault_entry:
     jz 1f
     cmpb $1, STATE_SELECTOR(%rax)
     jne 1f
-    rdfsbase %rcx
-    mov %rcx, STATE_PROGRAM_FS(%rax)
-    mov STATE_KERNEL_FS(%rax), %rcx
-    wrfsbase %rcx
-    movb $0, STATE_SELECTOR(%rax)
-    push %rax
-    mov %rax, %rcx
-    call myst_fault_dispatch
-    pop %rax
-    mov STATE_PROGRAM_FS(%rax), %rcx
-    wrfsbase %rcx
-    movb $1, STATE_SELECTOR(%rax)
-    ret
+    ENTER_WITH_FSGSBASE myst_fault_dispatch
 1:  jmp myst_kernel_fault
     .size myst_fault_entry, .-myst_fault_entry
+
+// Handler of the interrupt signal another thread sends to make this one act
+// on a signal: in program code it enters the kernel (myst_fault_dispatch
+// with the interrupt signal); in kernel code it only ends the host call it
+// interrupted (EINTR), and the kernel acts on the way out.
+    .globl myst_interrupt_entry
+    .type myst_interrupt_entry, @function
+myst_interrupt_entry:
+    rdgsbase %rax
+    test %rax, %rax
+    jz 1f
+    cmpb $1, STATE_SELECTOR(%rax)
+    jne 1f
+    ENTER_WITH_FSGSBASE myst_fault_dispatch
+1:  ret
+    .size myst_interrupt_entry, .-myst_interrupt_entry
 
 // int myst_enter_program(EntryState* state, uint64_t entry, uint64_t stack)
     .globl myst_enter_program
@@ -180,6 +220,37 @@ myst_enter_program:
     xor %r15d, %r15d
     jmp *%r11
     .size myst_enter_program, .-myst_enter_program
+
+// int myst_enter_program_context(EntryState* state, ucontext_t* context):
+// enters the program with every register of `context` (a new thread starts
+// where its creator's clone returned). The frame is put in place by the
+// host's rt_sigreturn, reached through the always-allowed trampoline; its
+// uc_stack is the thread's own signal stack and its fpregs may be null
+// (initial FPU state).
+    .globl myst_enter_program_context
+    .type myst_enter_program_context, @function
+myst_enter_program_context:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, STATE_KERNEL_SP(%rdi)
+    stmxcsr STATE_MXCSR(%rdi)
+    fnstcw STATE_FPU_CONTROL(%rdi)
+    mov %rsi, %r13
+    mov %rdi, %r14
+    cmpb $0, STATE_FS_SWITCH(%rdi)
+    je 1f
+    mov STATE_PROGRAM_FS(%rdi), %rax
+    wrfsbase %rax
+    jmp 2f
+1:  SET_FS_FROM %r14, STATE_PROGRAM_FS   // the selector is still ALLOW
+2:  movb $1, STATE_SELECTOR(%r14)
+    mov %r13, %rsp             // rt_sigreturn finds the frame at rsp - 8
+    jmp myst_sigreturn_trampoline
+    .size myst_enter_program_context, .-myst_enter_program_context
 
 // void myst_leave_program(EntryState* state, int status): back to the caller
 // of myst_enter_program, from a handler running with the kernel's FS base.

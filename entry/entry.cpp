@@ -18,11 +18,14 @@ void myst_sigreturn_trampoline();
 extern char myst_allowed_begin[];
 extern char myst_allowed_end[];
 int myst_enter_program(myst::entry::EntryState* state, uint64_t entry, uint64_t stack);
+int myst_enter_program_context(myst::entry::EntryState* state, ucontext_t* context);
 [[noreturn]] void myst_leave_program(myst::entry::EntryState* state, int status);
 void myst_sigsys_dispatch(int signal, siginfo_t* info, ucontext_t* context,
                           myst::entry::EntryState* state);
 void myst_fault_entry();
 void myst_fault_entry_arch_prctl();
+void myst_interrupt_entry();
+void myst_interrupt_entry_arch_prctl();
 void myst_fault_dispatch(int signal, siginfo_t* info, ucontext_t* context,
                          myst::entry::EntryState* state);
 void myst_kernel_fault(int signal, siginfo_t* info, ucontext_t* context);
@@ -130,6 +133,12 @@ Result<void> install_syscall_capture(FsSwitch fs_switch) {
     for (int signal : fault_signals)
         if (::syscall(SYS_rt_sigaction, signal, &fault, nullptr, sizeof(uint64_t)) != 0)
             return Error::from_errno(errno, "cannot install a fault handler");
+    // No SA_RESTART: the interrupt must end a host wait in the kernel.
+    KernelSigaction interrupt{fsgsbase ? myst_interrupt_entry : myst_interrupt_entry_arch_prctl,
+                              SA_SIGINFO | SA_ONSTACK | sa_restorer_flag, myst_sigreturn_trampoline,
+                              0};
+    if (::syscall(SYS_rt_sigaction, interrupt_signal, &interrupt, nullptr, sizeof(uint64_t)) != 0)
+        return Error::from_errno(errno, "cannot install the interrupt handler");
     return {};
 }
 
@@ -160,7 +169,7 @@ ProgramThread::~ProgramThread() {
     ::sigaltstack(&disable, nullptr);
 }
 
-int ProgramThread::run(uint64_t entry_point, uint64_t stack_pointer) {
+Result<void> ProgramThread::begin() {
     m_state.kernel_fs = read_fs_base();
     m_state.selector = 0;
     t_current_state = &m_state;
@@ -170,8 +179,11 @@ int ProgramThread::run(uint64_t entry_point, uint64_t stack_pointer) {
     size_t allowed_length = static_cast<size_t>(myst_allowed_end - myst_allowed_begin);
     if (::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, allowed, allowed_length,
                 &m_state.selector) != 0)
-        return -errno;
-    int status = myst_enter_program(&m_state, entry_point, stack_pointer);
+        return Error::from_errno(errno, "cannot start syscall user dispatch");
+    return {};
+}
+
+void ProgramThread::end() {
     ::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
     t_current_state = nullptr;
     // leave_program() abandoned a signal handler whose mask blocked its signal.
@@ -181,6 +193,36 @@ int ProgramThread::run(uint64_t entry_point, uint64_t stack_pointer) {
     for (int signal : fault_signals)
         sigaddset(&ours, signal);
     ::sigprocmask(SIG_UNBLOCK, &ours, nullptr);
+}
+
+int ProgramThread::run(uint64_t entry_point, uint64_t stack_pointer) {
+    auto begun = begin();
+    if (begun.is_error())
+        return -begun.error().code();
+    int status = myst_enter_program(&m_state, entry_point, stack_pointer);
+    end();
+    return status;
+}
+
+int ProgramThread::run_context(const ucontext_t& start) {
+    // The frame rt_sigreturn reads: pretcode, then the ucontext, then siginfo.
+    struct {
+        uint64_t pretcode;
+        ucontext_t context;
+        siginfo_t info;
+    } frame{};
+    frame.context.uc_flags = start.uc_flags;
+    std::memcpy(frame.context.uc_mcontext.gregs, start.uc_mcontext.gregs, sizeof(gregset_t));
+    frame.context.uc_mcontext.fpregs = nullptr;  // the initial FPU state
+    frame.context.uc_sigmask = start.uc_sigmask;
+    frame.context.uc_stack.ss_sp = m_signal_stack.get();
+    frame.context.uc_stack.ss_size = signal_stack_size;
+    frame.context.uc_stack.ss_flags = 0;
+    auto begun = begin();
+    if (begun.is_error())
+        return -begun.error().code();
+    int status = myst_enter_program_context(&m_state, &frame.context);
+    end();
     return status;
 }
 

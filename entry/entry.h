@@ -82,6 +82,12 @@ Result<void> install_syscall_capture(FsSwitch fs_switch);
 // The signals a program's own code can raise synchronously.
 constexpr int fault_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
 
+// The host signal one program thread's kernel sends another's host thread
+// to make it act on a signal: program code enters the kernel (the fault
+// handler sees this signal number), a host wait in the kernel returns
+// EINTR. SIGURG: ignored by default, so a stray one harms nothing.
+constexpr int interrupt_signal = SIGURG;
+
 // Runs program code on this host thread until the program leaves it through
 // leave_program(); returns the status given there. Sets up the GS base, the
 // kernel's signal stack and syscall user dispatch for this thread.
@@ -93,10 +99,17 @@ public:
     ~ProgramThread();
 
     int run(uint64_t entry_point, uint64_t stack_pointer);
+    // Runs program code from a full register set: `start`'s general
+    // registers, flags and signal mask (its FPU state is the initial one);
+    // FS is state().program_fs.
+    int run_context(const ucontext_t& start);
     EntryState& state() { return m_state; }
 
 private:
     ProgramThread() = default;
+    Result<void> begin();
+    void end();
+
     EntryState m_state;
     std::unique_ptr<uint8_t[]> m_signal_stack;
 };

@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "blk/image_device.h"
 #include "entry/entry.h"
+#include "kernel/kernel_lock.h"
 #include "target/target.h"
 
 namespace myst::fs {
@@ -35,6 +36,9 @@ struct KernelConfig {
     // fast one where the host has FSGSBASE); arch_prctl works everywhere.
     entry::FsSwitch fs_switch = entry::FsSwitch::arch_prctl;
     std::string hostname = "myst";
+    // Program threads alive at once: each costs ~0.5 MiB of host memory
+    // outside the budget (its kernel signal stack and host stack).
+    unsigned max_threads = 1024;
     StraceConfig strace;
     // The roots of trust for ext2 images the program mounts with mount(2).
     // The verified cache of each ext2 image mounted with mount(2).
@@ -52,6 +56,10 @@ public:
     virtual const KernelConfig& config() const = 0;
     // Whether [address, address+size) is readable and writable program memory.
     virtual bool memory_accessible(uint64_t address, uint64_t size) = 0;
+    // The big kernel lock (kernel/kernel_lock.h: what it guards, the order).
+    virtual KernelLock& lock() = 0;
+    // A new id in the kernel's pid space (processes and threads share it).
+    virtual pid_t allocate_pid() = 0;
 };
 
 }  // namespace myst::kernel

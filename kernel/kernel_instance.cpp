@@ -8,6 +8,7 @@
 #include "kernel/signal_delivery.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
+#include "kernel/thread_lifecycle.h"
 
 namespace myst::kernel {
 
@@ -16,29 +17,6 @@ namespace {
 // The first program's pid: small and the same every run (not the host's).
 constexpr pid_t first_pid = 10;
 constexpr pid_t first_parent_pid = 1;
-
-// The entry's callback: one trapped syscall of a program thread.
-long handle_syscall(void* thread_pointer, long number, const uint64_t arguments[6],
-                    ucontext_t* context) {
-    Thread& thread = *static_cast<Thread*>(thread_pointer);
-    SyscallArgs args;
-    for (int i = 0; i < 6; ++i)
-        args.raw[i] = arguments[i];
-    thread.context = context;
-    long result = dispatch_syscall(thread, number, args);
-    thread.context = nullptr;
-    return result;
-}
-
-// The entry's callback for a fault in program code: the program's handler
-// runs, or the fault ends the program with 128+signal.
-void handle_fault(void* thread_pointer, int signal, siginfo_t* info, ucontext_t* context) {
-    Thread& thread = *static_cast<Thread*>(thread_pointer);
-    thread.context = context;
-    if (raise_signal(thread, signal, *info, true).is_error())
-        entry::leave_program(128 + signal);
-    thread.context = nullptr;
-}
 
 std::string file_name_of(const std::string& path) {
     size_t slash = path.rfind('/');
@@ -130,7 +108,10 @@ Result<int> KernelInstance::run_first_process(const FirstProcess& first) {
     TRY(install_standard_streams(*context.value(), m_target));
     m_first_process =
         std::make_unique<Process>(first_pid, first_parent_pid, context.release_value());
-    Thread thread(*this, *m_first_process, first_pid);
+    Thread& thread =
+        *m_first_process->threads()
+             .emplace(first_pid, std::make_unique<Thread>(*this, *m_first_process, first_pid))
+             .first->second;
 
     ExecRequest exec = first.exec;
     exec.vdso = m_target.vdso_address();
@@ -141,12 +122,7 @@ Result<int> KernelInstance::run_first_process(const FirstProcess& first) {
     m_first_process->set_executable_path(program.executable_path);
     m_first_process->set_command_line(exec.arguments, exec.environment);
 
-    auto program_thread = TRY(
-        entry::ProgramThread::create(&thread, handle_syscall, handle_fault, m_config.fs_switch));
-    int status = program_thread->run(program.entry_point, program.stack_pointer);
-    if (status < 0)
-        return Error(-status, "cannot start syscall user dispatch");
-    return status;
+    return run_first_thread(thread, program.entry_point, program.stack_pointer);
 }
 
 }  // namespace myst::kernel

@@ -40,6 +40,8 @@ public:
     bool memory_accessible(uint64_t address, uint64_t size) override {
         return m_memory->is_accessible(address, size, true);
     }
+    KernelLock& lock() override { return m_lock; }
+    pid_t allocate_pid() override { return m_next_pid++; }
 
     // What /proc shows about the processes.
     fs::ProcessInfo& process_info() { return *m_process_info; }
@@ -51,6 +53,8 @@ public:
 private:
     KernelInstance(Target& target, KernelConfig config);
 
+    KernelLock m_lock;
+    pid_t m_next_pid = 11;  // after the first process's pid (10)
     Target& m_target;
     KernelConfig m_config;
     Strace m_strace;

@@ -1,6 +1,7 @@
 #include "kernel/process.h"
 
 #include "kernel/fs_context.h"
+#include "kernel/thread.h"
 
 namespace myst::kernel {
 
@@ -38,6 +39,11 @@ Process::Process(pid_t pid, pid_t parent_pid, std::unique_ptr<FsContext> fs)
 }
 
 Process::~Process() = default;
+
+Thread* Process::find_thread(pid_t tid) {
+    auto found = m_threads.find(tid);
+    return found == m_threads.end() ? nullptr : found->second.get();
+}
 
 void Process::set_command_line(const std::vector<std::string>& arguments,
                                const std::vector<std::string>& environment) {

@@ -7,7 +7,9 @@
 #include <sys/resource.h>
 
 #include <array>
+#include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 namespace myst::kernel {
 
 struct FsContext;  // kernel/fs_context.h: root, cwd, umask, descriptor table
+class Thread;
 
 struct Credentials {
     uid_t uid = 0, euid = 0, suid = 0;
@@ -51,6 +54,16 @@ public:
     std::array<SignalAction, signal_count>& signal_actions() { return m_signal_actions; }
     std::array<struct rlimit, RLIM_NLIMITS>& limits() { return m_limits; }
 
+    // The process's threads by tid, the first one included (guarded by the
+    // kernel lock). A thread's entry leaves when its host thread ends.
+    std::map<pid_t, std::unique_ptr<Thread>>& threads() { return m_threads; }
+    Thread* find_thread(pid_t tid);
+    // The status the process ends with: its first thread's exit(2) code, or
+    // the exit_group/fatal-signal status.
+    int exit_status = 0;
+    // Signalled (with the kernel lock's mutex) when the last thread is gone.
+    std::condition_variable threads_gone;
+
 private:
     pid_t m_pid;
     pid_t m_parent_pid;
@@ -61,6 +74,7 @@ private:
     std::string m_environment_block;
     std::array<SignalAction, signal_count> m_signal_actions{};
     std::array<struct rlimit, RLIM_NLIMITS> m_limits{};
+    std::map<pid_t, std::unique_ptr<Thread>> m_threads;
 };
 
 }  // namespace myst::kernel

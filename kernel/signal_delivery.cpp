@@ -7,6 +7,7 @@
 #include "kernel/kernel.h"
 #include "kernel/process.h"
 #include "kernel/thread.h"
+#include "kernel/thread_lifecycle.h"
 #include "kernel/user_memory.h"
 
 namespace myst::kernel {
@@ -98,7 +99,7 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
     bool default_action = action.handler == reinterpret_cast<uint64_t>(SIG_DFL);
     // A fault cannot be ignored or wait: the faulting instruction would repeat.
     if (is_fault && (blocked || ignored))
-        entry::leave_program(128 + signal);
+        terminate_process(thread, 128 + signal);
     if (blocked) {
         thread.pending_signals |= signal_bit(signal);
         thread.pending_info[signal] = info;
@@ -107,12 +108,28 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
     if (ignored || (default_action && !terminates_by_default(signal)))
         return {};
     if (default_action)
-        entry::leave_program(128 + signal);
+        terminate_process(thread, 128 + signal);
     if (!thread.context)
         return Error(EINVAL, "no interrupted context to deliver a signal to");
     auto delivered = run_handler(thread, signal, info, action);
     if (delivered.is_error())  // as Linux: no room for the frame kills with SIGSEGV
-        entry::leave_program(128 + SIGSEGV);
+        terminate_process(thread, 128 + SIGSEGV);
+    return {};
+}
+
+Result<void> post_signal(Thread& sender, Thread& target, int signal, const siginfo_t& info) {
+    SignalAction& action = target.process().signal_actions()[signal];
+    bool blocked = target.signal_mask & signal_bit(signal);
+    bool ignored = action.handler == reinterpret_cast<uint64_t>(SIG_IGN);
+    bool default_action = action.handler == reinterpret_cast<uint64_t>(SIG_DFL);
+    if (ignored || (default_action && !terminates_by_default(signal)))
+        return {};
+    if (default_action && !blocked)
+        terminate_process(sender, 128 + signal);
+    target.pending_signals |= signal_bit(signal);
+    target.pending_info[signal] = info;
+    if (!blocked && target.host_tid != 0)
+        (void)target.kernel().target().thread_interrupt(target.host_tid, entry::interrupt_signal);
     return {};
 }
 

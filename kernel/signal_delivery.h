@@ -27,6 +27,11 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
 // the interrupted context is the syscall's return with result 0.
 Result<void> raise_signal_from_syscall(Thread& thread, int signal, const siginfo_t& info);
 
+// A signal from `sender` for another thread of its process (tgkill):
+// ignored, ending the process (a fatal default action), or pending on `target`,
+// which is interrupted so that it runs its handler soon.
+Result<void> post_signal(Thread& sender, Thread& target, int signal, const siginfo_t& info);
+
 // Delivers the lowest pending signal the mask no longer blocks, if any.
 Result<void> deliver_pending_signals(Thread& thread);
 

@@ -21,6 +21,7 @@ constexpr SyscallTable build_table() {
     table[SYS_##name] = SyscallEntry{#name, handler, formats, Support::support};
     MYST_CORE_SYSCALLS(MYST_TABLE_ENTRY)
     MYST_FILE_SYSCALLS(MYST_TABLE_ENTRY)
+    MYST_THREAD_SYSCALLS(MYST_TABLE_ENTRY)
 #undef MYST_TABLE_ENTRY
     return table;
 }

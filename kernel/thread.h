@@ -35,6 +35,8 @@ public:
     // frame of the current syscall or fault): signal delivery and
     // rt_sigreturn change them.
     ucontext_t* context = nullptr;
+    pid_t host_tid = 0;         // the host thread running it (interrupts)
+    bool exit_started = false;  // it left (or is leaving) program code for good
 
 private:
     Kernel& m_kernel;

@@ -7,8 +7,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <pthread.h>
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 
 #include "target/linux_target.h"
 
@@ -129,6 +131,59 @@ Result<long> LinuxTarget::futex_wake(uint32_t* address, int count) {
     if (result < 0)
         return Error(errno, "futex wake");
     return result;
+}
+
+Result<long> LinuxTarget::futex(uint32_t* address, int operation, uint32_t value,
+                                const struct timespec* timeout, uint32_t* address2,
+                                uint32_t value3) {
+    long result = ::syscall(SYS_futex, address, operation, value, timeout, address2, value3);
+    if (result < 0)
+        return Error(errno, "futex");
+    return result;
+}
+
+namespace {
+
+// The host stack of a program thread: it only runs the start of the
+// thread's body, since the kernel runs on the entry's signal stack.
+constexpr size_t host_thread_stack_size = 256 * 1024;
+
+void* run_thread_body(void* argument) {
+    std::unique_ptr<std::function<void()>> body(static_cast<std::function<void()>*>(argument));
+    (*body)();
+    return nullptr;
+}
+
+}  // namespace
+
+Result<void> LinuxTarget::thread_start(std::function<void()> body) {
+    pthread_attr_t attributes;
+    ::pthread_attr_init(&attributes);
+    ::pthread_attr_setstacksize(&attributes, host_thread_stack_size);
+    ::pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    auto owned = std::make_unique<std::function<void()>>(std::move(body));
+    pthread_t thread;
+    int error = ::pthread_create(&thread, &attributes, run_thread_body, owned.get());
+    ::pthread_attr_destroy(&attributes);
+    if (error != 0)
+        return Error(error, "cannot start a host thread");
+    owned.release();  // run_thread_body owns it now
+    return {};
+}
+
+pid_t LinuxTarget::thread_host_id() {
+    return static_cast<pid_t>(::syscall(SYS_gettid));
+}
+
+Result<void> LinuxTarget::thread_interrupt(pid_t host_thread_id, int host_signal) {
+    if (::syscall(SYS_tgkill, ::getpid(), host_thread_id, host_signal) != 0)
+        return Error(errno, "tgkill");
+    return {};
+}
+
+void LinuxTarget::process_exit(int status) {
+    ::syscall(SYS_exit_group, status);
+    __builtin_unreachable();
 }
 
 void LinuxTarget::write_diagnostic(std::string_view line) {

@@ -51,6 +51,13 @@ public:
     Result<long> futex_wait(uint32_t* address, uint32_t expected,
                             const struct timespec* relative_timeout) override;
     Result<long> futex_wake(uint32_t* address, int count) override;
+    Result<long> futex(uint32_t* address, int operation, uint32_t value,
+                       const struct timespec* timeout, uint32_t* address2,
+                       uint32_t value3) override;
+    Result<void> thread_start(std::function<void()> body) override;
+    pid_t thread_host_id() override;
+    Result<void> thread_interrupt(pid_t host_thread_id, int host_signal) override;
+    [[noreturn]] void process_exit(int status) override;
 
     void write_diagnostic(std::string_view line) override;
 };

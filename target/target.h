@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -93,6 +94,26 @@ public:
     virtual Result<long> futex_wait(uint32_t* address, uint32_t expected,
                                     const struct timespec* relative_timeout) = 0;
     virtual Result<long> futex_wake(uint32_t* address, int count) = 0;
+    // Any other futex(2) operation on program memory, passed to the host as
+    // Linux defines it (operation includes FUTEX_PRIVATE_FLAG and
+    // FUTEX_CLOCK_REALTIME; timeout is in kernel memory, relative or
+    // absolute as the operation says; address2/value3 as the operation uses
+    // them). EINTR when a signal interrupted a wait.
+    virtual Result<long> futex(uint32_t* address, int operation, uint32_t value,
+                               const struct timespec* timeout, uint32_t* address2,
+                               uint32_t value3) = 0;
+
+    // --- Threads. ---
+    // Starts a host thread that runs `body` and ends when it returns. Its
+    // own stack is small: the kernel runs on the entry's signal stack.
+    virtual Result<void> thread_start(std::function<void()> body) = 0;
+    // The calling host thread's id (for thread_interrupt).
+    virtual pid_t thread_host_id() = 0;
+    // Sends the entry's interrupt signal to a host thread of this process,
+    // so that a blocking host call it makes returns EINTR.
+    virtual Result<void> thread_interrupt(pid_t host_thread_id, int host_signal) = 0;
+    // Ends the whole host process at once (every thread) with `status`.
+    [[noreturn]] virtual void process_exit(int status) = 0;
 
     // --- Diagnostics: one line to the host's stderr (strace, errors). ---
     virtual void write_diagnostic(std::string_view line) = 0;

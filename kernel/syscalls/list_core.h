@@ -12,15 +12,11 @@
     X(msync, sys_msync, "pxx", partial)                           \
     X(mlock, sys_mlock, "px", partial)                            \
     X(munlock, sys_munlock, "px", partial)                        \
-    X(exit, sys_exit, "d", partial)                               \
     X(exit_group, sys_exit_group, "d", supported)                 \
     X(kill, sys_kill, "dd", partial)                              \
-    X(tkill, sys_tkill, "dd", partial)                            \
-    X(tgkill, sys_tgkill, "ddd", partial)                         \
     X(wait4, sys_wait4, "dpxp", partial)                          \
     X(getpid, sys_getpid, "", supported)                          \
     X(getppid, sys_getppid, "", supported)                        \
-    X(gettid, sys_gettid, "", supported)                          \
     X(getpgrp, sys_getpgrp, "", supported)                        \
     X(getpgid, sys_getpgid, "d", supported)                       \
     X(setpgid, sys_setpgid, "dd", partial)                        \
@@ -59,9 +55,5 @@
     X(sched_setaffinity, sys_sched_setaffinity, "dup", partial)   \
     X(sched_yield, sys_sched_yield, "", supported)                \
     X(getcpu, sys_getcpu, "ppp", supported)                       \
-    X(futex, sys_futex, "pdxppx", partial)                        \
-    X(set_tid_address, sys_set_tid_address, "p", supported)       \
-    X(set_robust_list, sys_set_robust_list, "px", supported)      \
-    X(get_robust_list, sys_get_robust_list, "dpp", supported)     \
     X(arch_prctl, sys_arch_prctl, "xp", partial)                  \
     X(prctl, sys_prctl, "dxxxx", partial)

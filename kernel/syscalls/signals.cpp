@@ -2,7 +2,7 @@
 // (kernel/signal_delivery.h runs the handlers).
 #include <signal.h>
 
-#include "entry/entry.h"
+#include "kernel/thread_lifecycle.h"
 #include "kernel/process.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscalls/handlers.h"
@@ -69,7 +69,7 @@ Result<long> sys_rt_sigreturn(Thread& thread, const SyscallArgs&) {
         return Error(EINVAL, "no signal frame");
     auto restored = return_from_signal(thread);
     if (restored.is_error())  // a corrupt frame: Linux kills with SIGSEGV
-        entry::leave_program(128 + SIGSEGV);
+        terminate_process(thread, 128 + SIGSEGV);
     return restored;
 }
 

@@ -2,7 +2,6 @@
 // (arch_prctl), the clear-on-exit tid address and the robust futex list,
 // plus futexes and prctl.
 #include <asm/prctl.h>
-#include <linux/futex.h>
 #include <sys/prctl.h>
 
 #include "entry/entry.h"
@@ -57,43 +56,6 @@ Result<long> sys_get_robust_list(Thread& thread, const SyscallArgs& args) {
     TRY(write_user(thread, args.address(1), thread.robust_list));
     TRY(write_user(thread, args.address(2), thread.robust_list_size));
     return 0;
-}
-
-// Futex implements Linux syscall futex(2) for WAIT and WAKE (and their
-// bitset forms with a full mask): program memory is host memory, so the
-// host futex serves them.
-Result<long> sys_futex(Thread& thread, const SyscallArgs& args) {
-    uint64_t address = args.address(0);
-    int operation = args.integer(1) & FUTEX_CMD_MASK;
-    if (address % 4 != 0 || !thread.kernel().memory_accessible(address, 4))
-        return Error(EFAULT, "bad futex address");
-    auto* word = reinterpret_cast<uint32_t*>(address);
-    switch (operation) {
-        case FUTEX_WAIT:
-        case FUTEX_WAIT_BITSET: {
-            struct timespec timeout {};
-            bool has_timeout = args.address(3) != 0;
-            if (has_timeout)
-                timeout = TRY(read_user<struct timespec>(thread, args.address(3)));
-            if (operation == FUTEX_WAIT_BITSET && has_timeout) {
-                // The bitset form takes an absolute time.
-                auto now = TRY(thread.kernel().target().clock_time(
-                    args.integer(1) & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC));
-                int64_t left =
-                    (timeout.tv_sec - now.tv_sec) * 1000000000 + (timeout.tv_nsec - now.tv_nsec);
-                if (left <= 0)
-                    return Error(ETIMEDOUT, "futex timeout");
-                timeout = {left / 1000000000, left % 1000000000};
-            }
-            return thread.kernel().target().futex_wait(word, static_cast<uint32_t>(args.raw[2]),
-                                                       has_timeout ? &timeout : nullptr);
-        }
-        case FUTEX_WAKE:
-        case FUTEX_WAKE_BITSET:
-            return thread.kernel().target().futex_wake(word, args.integer(2));
-        default:
-            return Error(ENOSYS, "futex operation not supported");
-    }
 }
 
 // Prctl implements Linux syscall prctl(2) for the names and flags libcs and

@@ -128,6 +128,19 @@ public:
     Result<long> futex_wake(uint32_t* address, int count) override {
         return m_host.futex_wake(address, count);
     }
+    Result<long> futex(uint32_t* address, int operation, uint32_t value,
+                       const struct timespec* timeout, uint32_t* address2,
+                       uint32_t value3) override {
+        return m_host.futex(address, operation, value, timeout, address2, value3);
+    }
+    Result<void> thread_start(std::function<void()> body) override {
+        return m_host.thread_start(std::move(body));
+    }
+    pid_t thread_host_id() override { return m_host.thread_host_id(); }
+    Result<void> thread_interrupt(pid_t host_thread_id, int host_signal) override {
+        return m_host.thread_interrupt(host_thread_id, host_signal);
+    }
+    [[noreturn]] void process_exit(int status) override { m_host.process_exit(status); }
 
 private:
     LinuxTarget m_host;
@@ -155,8 +168,12 @@ public:
     bool memory_accessible(uint64_t address, uint64_t size) override {
         return m_memory->is_accessible(address, size, true);
     }
+    KernelLock& lock() override { return m_lock; }
+    pid_t allocate_pid() override { return m_next_pid++; }
 
 private:
+    KernelLock m_lock;
+    pid_t m_next_pid = 11;
     RecordingTarget& m_target;
     std::unique_ptr<fs::Vfs> m_vfs;
     std::unique_ptr<MemoryManager> m_memory;

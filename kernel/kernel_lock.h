@@ -1,0 +1,61 @@
+// The kernel lock and the rule for blocking.
+//
+// Lock order (outermost first; never take an outer lock while holding an
+// inner one):
+//   1. KernelLock: held by a program thread for as long as it runs kernel
+//      code (a syscall or a fault, from the entry until the return to the
+//      program). It guards every piece of kernel state a syscall reaches:
+//      processes and their threads, descriptor tables, the VFS and its file
+//      systems, the memory manager, strace.
+//   2. Leaf locks inside layers (the block caches' mutexes): taken and
+//      released within one call, never held while waiting for lock 1.
+// A thread never waits on the host (futex, sleep, a host stream that may
+// block) while holding the kernel lock: such a wait runs inside a
+// BlockingScope, which lets the lock go and takes it back afterwards, so
+// everything the caller read before the scope must be read again after it.
+//
+// NOTE: one lock for the whole kernel is the first step of concurrency (as
+// Linux's big kernel lock was): program code runs in parallel on every
+// thread, and only kernel work is serialized. Finer locks replace it family
+// by family, each documented here.
+#pragma once
+
+#include <mutex>
+
+namespace myst::kernel {
+
+class KernelLock {
+public:
+    void acquire() { m_mutex.lock(); }
+    void release() { m_mutex.unlock(); }
+    std::mutex& mutex() { return m_mutex; }
+
+private:
+    std::mutex m_mutex;
+};
+
+// Holds the kernel lock for one kernel entry (syscall or fault).
+class KernelEntryScope {
+public:
+    explicit KernelEntryScope(KernelLock& lock) : m_lock(lock) { m_lock.acquire(); }
+    ~KernelEntryScope() { m_lock.release(); }
+    KernelEntryScope(const KernelEntryScope&) = delete;
+    KernelEntryScope& operator=(const KernelEntryScope&) = delete;
+
+private:
+    KernelLock& m_lock;
+};
+
+// Lets the kernel lock go for a host wait; takes it back at the end.
+class BlockingScope {
+public:
+    explicit BlockingScope(KernelLock& lock) : m_lock(lock) { m_lock.release(); }
+    ~BlockingScope() { m_lock.acquire(); }
+    BlockingScope(const BlockingScope&) = delete;
+    BlockingScope& operator=(const BlockingScope&) = delete;
+
+private:
+    KernelLock& m_lock;
+};
+
+}  // namespace myst::kernel

@@ -1,0 +1,90 @@
+// Creating threads: clone(2) and clone3(2) with the flags glibc's and musl's
+// pthread_create use. New processes (no CLONE_THREAD) come with fork.
+#include <linux/sched.h>
+#include <sched.h>
+
+#include "kernel/kernel.h"
+#include "kernel/syscalls/handlers.h"
+#include "kernel/thread.h"
+#include "kernel/thread_lifecycle.h"
+#include "kernel/user_memory.h"
+
+namespace myst::kernel {
+
+namespace {
+
+constexpr uint64_t thread_flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+constexpr uint64_t optional_flags = CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
+                                    CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED;
+constexpr uint64_t namespace_flags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
+                                     CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME;
+
+// Linux's rules for the flag combinations, then what myst serves: a thread
+// sharing everything with its creator.
+Result<void> check_thread_flags(uint64_t flags) {
+    if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+        return Error(EINVAL, "CLONE_THREAD needs CLONE_SIGHAND");
+    if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
+        return Error(EINVAL, "CLONE_SIGHAND needs CLONE_VM");
+    if (flags & namespace_flags)
+        return Error(EINVAL, "namespaces are not served");
+    if (!(flags & CLONE_THREAD))
+        return Error(ENOSYS, "new processes (clone without CLONE_THREAD) are not served yet");
+    if ((flags & thread_flags) != thread_flags)
+        return Error(EINVAL, "a thread must share files, fs and the address space");
+    if (flags & ~(thread_flags | optional_flags))
+        return Error(EINVAL, "unsupported clone flags");
+    return {};
+}
+
+Result<long> clone_thread(Thread& thread, uint64_t flags, const ThreadStart& start) {
+    TRY(check_thread_flags(flags));
+    ThreadStart request = start;
+    request.set_tls = flags & CLONE_SETTLS;
+    if (!(flags & CLONE_PARENT_SETTID))
+        request.parent_tid_address = 0;
+    if (!(flags & CLONE_CHILD_SETTID))
+        request.child_tid_address = 0;
+    if (!(flags & CLONE_CHILD_CLEARTID))
+        request.clear_tid_address = 0;
+    return TRY(start_thread(thread, request));
+}
+
+}  // namespace
+
+// Clone implements Linux syscall clone(2) (x86-64 argument order: flags,
+// stack, parent_tid, child_tid, tls) for new threads.
+Result<long> sys_clone(Thread& thread, const SyscallArgs& args) {
+    uint64_t flags = args.raw[0] & ~uint64_t(CSIGNAL);  // a thread has no exit signal
+    ThreadStart start;
+    start.stack_pointer = args.address(1);
+    start.parent_tid_address = args.address(2);
+    start.child_tid_address = args.address(3);
+    start.clear_tid_address = args.address(3);
+    start.tls = args.address(4);
+    return clone_thread(thread, flags, start);
+}
+
+// Clone3 implements Linux syscall clone3(2) for new threads.
+Result<long> sys_clone3(Thread& thread, const SyscallArgs& args) {
+    size_t size = args.size(1);
+    if (size < CLONE_ARGS_SIZE_VER0 || size > 4096)
+        return Error(EINVAL, "bad clone_args size");
+    struct clone_args request {};
+    TRY(copy_from_user(thread, &request, args.address(0), std::min(size, sizeof request)));
+    if (request.exit_signal != 0 && (request.flags & CLONE_THREAD))
+        return Error(EINVAL, "a thread has no exit signal");
+    if (request.set_tid || request.set_tid_size || request.cgroup)
+        return Error(EINVAL, "set_tid and cgroup are not served");
+    if ((request.stack == 0) != (request.stack_size == 0))
+        return Error(EINVAL, "stack and stack_size go together");
+    ThreadStart start;
+    start.stack_pointer = request.stack ? request.stack + request.stack_size : 0;
+    start.parent_tid_address = request.parent_tid;
+    start.child_tid_address = request.child_tid;
+    start.clear_tid_address = request.child_tid;
+    start.tls = request.tls;
+    return clone_thread(thread, request.flags, start);
+}
+
+}  // namespace myst::kernel
