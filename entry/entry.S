@@ -4,12 +4,14 @@
 #define STATE_PROGRAM_FS 8
 #define STATE_SELECTOR 16
 #define STATE_FS_SWITCH 17
+#define STATE_INTERRUPTED 18
 #define STATE_KERNEL_SP 32
 #define STATE_MXCSR 40
 #define STATE_FPU_CONTROL 44
 // ucontext_t: uc_stack.ss_sp and ss_flags (the thread's alternate signal stack)
 #define UCONTEXT_STACK_SP 16
 #define UCONTEXT_STACK_FLAGS 24
+#define UCONTEXT_RIP 168           // uc_mcontext.gregs[REG_RIP]
 #define SS_DISABLE 2
 #define SYS_ARCH_PRCTL 158
 #define ARCH_SET_FS 0x1002
@@ -21,6 +23,25 @@
     mov $ARCH_SET_FS, %edi
     mov $SYS_ARCH_PRCTL, %eax
     syscall
+.endm
+
+// INTERRUPT_IN_KERNEL: the interrupt arrived while this thread ran kernel
+// code (rax = EntryState or 0, rdx = ucontext): flag it, and if the thread
+// was about to start a host wait (target/interruptible_call.S), skip it.
+.macro INTERRUPT_IN_KERNEL
+    test %rax, %rax
+    jz 9f
+    movb $1, STATE_INTERRUPTED(%rax)
+    mov UCONTEXT_RIP(%rdx), %rsi
+    lea myst_wait_begin(%rip), %rcx
+    cmp %rcx, %rsi
+    jb 9f
+    lea myst_wait_end(%rip), %rcx
+    cmp %rcx, %rsi
+    jae 9f
+    lea myst_wait_cancelled(%rip), %rcx
+    mov %rcx, UCONTEXT_RIP(%rdx)
+9:  ret
 .endm
 
 // The always-allowed range: syscalls whose next instruction lies here are not
@@ -113,6 +134,7 @@ myst_fault_entry_arch_prctl:
     .globl myst_interrupt_entry_arch_prctl
     .type myst_interrupt_entry_arch_prctl, @function
 myst_interrupt_entry_arch_prctl:
+    xor %eax, %eax
     testl $SS_DISABLE, UCONTEXT_STACK_FLAGS(%rdx)
     jnz 1f
     mov UCONTEXT_STACK_SP(%rdx), %rax
@@ -124,7 +146,7 @@ myst_interrupt_entry_arch_prctl:
     cmpb $1, STATE_SELECTOR(%rax)
     jne 1f
     ENTER_WITH_ARCH_PRCTL myst_fault_dispatch
-1:  ret
+1:  INTERRUPT_IN_KERNEL
     .size myst_interrupt_entry_arch_prctl, .-myst_interrupt_entry_arch_prctl
 
 // ENTER_WITH_FSGSBASE dispatch: the FSGSBASE form of the fault and
@@ -173,7 +195,7 @@ myst_interrupt_entry:
     cmpb $1, STATE_SELECTOR(%rax)
     jne 1f
     ENTER_WITH_FSGSBASE myst_fault_dispatch
-1:  ret
+1:  INTERRUPT_IN_KERNEL
     .size myst_interrupt_entry, .-myst_interrupt_entry
 
 // int myst_enter_program(EntryState* state, uint64_t entry, uint64_t stack)

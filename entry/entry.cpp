@@ -38,6 +38,8 @@ namespace {
 static_assert(offsetof(EntryState, program_fs) == 8);
 static_assert(offsetof(EntryState, selector) == 16);
 static_assert(offsetof(EntryState, fs_switch) == 17);
+static_assert(offsetof(EntryState, interrupted) == 18);
+static_assert(offsetof(ucontext_t, uc_mcontext) + REG_RIP * sizeof(greg_t) == 168);
 static_assert(offsetof(ucontext_t, uc_stack) + offsetof(stack_t, ss_sp) == 16);
 static_assert(offsetof(ucontext_t, uc_stack) + offsetof(stack_t, ss_flags) == 24);
 static_assert(offsetof(EntryState, kernel_stack_pointer) == 32);

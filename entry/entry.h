@@ -64,7 +64,11 @@ struct EntryState {
     uint64_t program_fs = 0;                    // 8: the program's FS base (arch_prctl)
     uint8_t selector = 0;                       // 16: SUD selector: 0 allow, 1 block
     FsSwitch fs_switch = FsSwitch::arch_prctl;  // 17
-    uint8_t padding[6] = {};
+    // 18: set by the interrupt signal while the thread runs kernel code; a
+    // host wait started with it (Target's `interrupted` arguments) returns
+    // EINTR instead of waiting.
+    uint8_t interrupted = 0;
+    uint8_t padding[5] = {};
     void* thread = nullptr;             // 24: the kernel's Thread
     uint64_t kernel_stack_pointer = 0;  // 32: where myst_enter_program left the kernel
     uint32_t kernel_mxcsr = 0;          // 40

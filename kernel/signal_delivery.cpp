@@ -133,6 +133,14 @@ Result<void> post_signal(Thread& sender, Thread& target, int signal, const sigin
     return {};
 }
 
+Result<const uint8_t*> begin_interruptible_wait(Thread& thread) {
+    entry::EntryState& state = entry::current_entry_state();
+    __atomic_store_n(&state.interrupted, 0, __ATOMIC_SEQ_CST);
+    if (thread.pending_signals & ~thread.signal_mask)
+        return Error(EINTR, "a signal is pending");
+    return &state.interrupted;
+}
+
 Result<void> deliver_pending_signals(Thread& thread) {
     uint64_t ready = thread.pending_signals & ~thread.signal_mask;
     if (!ready)

@@ -32,6 +32,12 @@ Result<void> raise_signal_from_syscall(Thread& thread, int signal, const siginfo
 // which is interrupted so that it runs its handler soon.
 Result<void> post_signal(Thread& sender, Thread& target, int signal, const siginfo_t& info);
 
+// Called under the kernel lock before a host wait that a signal must end
+// (futex, sleep): fails with EINTR when a signal is already deliverable,
+// else returns the flag the wait watches (EntryState::interrupted, cleared
+// here, set by the interrupt another thread sends from now on).
+Result<const uint8_t*> begin_interruptible_wait(Thread& thread);
+
 // Delivers the lowest pending signal the mask no longer blocks, if any.
 Result<void> deliver_pending_signals(Thread& thread);
 

@@ -66,7 +66,7 @@ constexpr int robust_list_limit = 2048;  // as Linux's ROBUST_LIST_LIMIT
 void wake_futex_word(Thread& thread, uint64_t address, int count) {
     auto* word = reinterpret_cast<uint32_t*>(address);
     (void)thread.kernel().target().futex(word, FUTEX_WAKE, static_cast<uint32_t>(count), nullptr,
-                                         nullptr, 0);
+                                         nullptr, 0, nullptr);
 }
 
 // A lock the dead thread held: mark it owner-died and wake one waiter.

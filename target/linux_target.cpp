@@ -14,6 +14,9 @@
 
 #include "target/linux_target.h"
 
+extern "C" long myst_interruptible_syscall(long number, const long arguments[6],
+                                           const uint8_t* interrupted);
+
 namespace myst {
 
 Result<void*> LinuxTarget::memory_reserve(size_t size) {
@@ -79,12 +82,17 @@ Result<struct timespec> LinuxTarget::clock_time(clockid_t clock) {
     return now;
 }
 
-Result<void> LinuxTarget::sleep(const struct timespec& duration) {
-    struct timespec left = duration;
-    while (::nanosleep(&left, &left) != 0) {
-        if (errno != EINTR)
-            return Error(errno, "nanosleep");
-    }
+Result<void> LinuxTarget::sleep(clockid_t clock, bool absolute, const struct timespec& request,
+                                struct timespec* remaining, const uint8_t* interrupted) {
+    const long arguments[6] = {clock,
+                               absolute ? TIMER_ABSTIME : 0,
+                               reinterpret_cast<long>(&request),
+                               reinterpret_cast<long>(remaining),
+                               0,
+                               0};
+    long result = myst_interruptible_syscall(SYS_clock_nanosleep, arguments, interrupted);
+    if (result < 0)
+        return Error(static_cast<int>(-result), "clock_nanosleep");
     return {};
 }
 
@@ -134,11 +142,14 @@ Result<long> LinuxTarget::futex_wake(uint32_t* address, int count) {
 }
 
 Result<long> LinuxTarget::futex(uint32_t* address, int operation, uint32_t value,
-                                const struct timespec* timeout, uint32_t* address2,
-                                uint32_t value3) {
-    long result = ::syscall(SYS_futex, address, operation, value, timeout, address2, value3);
+                                const struct timespec* timeout, uint32_t* address2, uint32_t value3,
+                                const uint8_t* interrupted) {
+    const long arguments[6] = {
+        reinterpret_cast<long>(address),  operation, value, reinterpret_cast<long>(timeout),
+        reinterpret_cast<long>(address2), value3};
+    long result = myst_interruptible_syscall(SYS_futex, arguments, interrupted);
     if (result < 0)
-        return Error(errno, "futex");
+        return Error(static_cast<int>(-result), "futex");
     return result;
 }
 

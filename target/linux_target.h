@@ -41,7 +41,8 @@ public:
     void memory_prefer_huge_pages(void* address, size_t size) override;
 
     Result<struct timespec> clock_time(clockid_t clock) override;
-    Result<void> sleep(const struct timespec& duration) override;
+    Result<void> sleep(clockid_t clock, bool absolute, const struct timespec& request,
+                       struct timespec* remaining, const uint8_t* interrupted) override;
     Result<void> random_bytes(std::span<uint8_t> buffer) override;
     uintptr_t vdso_address() override;
 
@@ -52,8 +53,8 @@ public:
                             const struct timespec* relative_timeout) override;
     Result<long> futex_wake(uint32_t* address, int count) override;
     Result<long> futex(uint32_t* address, int operation, uint32_t value,
-                       const struct timespec* timeout, uint32_t* address2,
-                       uint32_t value3) override;
+                       const struct timespec* timeout, uint32_t* address2, uint32_t value3,
+                       const uint8_t* interrupted) override;
     Result<void> thread_start(std::function<void()> body) override;
     pid_t thread_host_id() override;
     Result<void> thread_interrupt(pid_t host_thread_id, int host_signal) override;

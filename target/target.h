@@ -80,7 +80,11 @@ public:
 
     // --- Time, randomness, waiting. ---
     virtual Result<struct timespec> clock_time(clockid_t clock) = 0;
-    virtual Result<void> sleep(const struct timespec& duration) = 0;
+    // Sleeps on `clock` for `request` (until it, when `absolute`). Returns
+    // EINTR when `interrupted` (EntryState::interrupted, may be null) is or
+    // becomes set, with the time left in `remaining` for a relative sleep.
+    virtual Result<void> sleep(clockid_t clock, bool absolute, const struct timespec& request,
+                               struct timespec* remaining, const uint8_t* interrupted) = 0;
     virtual Result<void> random_bytes(std::span<uint8_t> buffer) = 0;
     // The host's vDSO image (for AT_SYSINFO_EHDR) or 0 when there is none.
     virtual uintptr_t vdso_address() = 0;
@@ -98,10 +102,11 @@ public:
     // Linux defines it (operation includes FUTEX_PRIVATE_FLAG and
     // FUTEX_CLOCK_REALTIME; timeout is in kernel memory, relative or
     // absolute as the operation says; address2/value3 as the operation uses
-    // them). EINTR when a signal interrupted a wait.
+    // them). A wait returns EINTR when `interrupted` (may be null; see
+    // sleep) is or becomes set.
     virtual Result<long> futex(uint32_t* address, int operation, uint32_t value,
-                               const struct timespec* timeout, uint32_t* address2,
-                               uint32_t value3) = 0;
+                               const struct timespec* timeout, uint32_t* address2, uint32_t value3,
+                               const uint8_t* interrupted) = 0;
 
     // --- Threads. ---
     // Starts a host thread that runs `body` and ends when it returns. Its

@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 
 #include "kernel/kernel.h"
+#include "kernel/signal_delivery.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
 #include "kernel/user_memory.h"
@@ -39,20 +40,21 @@ Result<long> sys_futex(Thread& thread, const SyscallArgs& args) {
             bool has_timeout = args.address(3) != 0;
             if (has_timeout)
                 timeout = TRY(read_user<struct timespec>(thread, args.address(3)));
+            const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
             BlockingScope waiting(thread.kernel().lock());
             return target.futex(word, operation, value, has_timeout ? &timeout : nullptr, nullptr,
-                                value3);
+                                value3, interrupted);
         }
         case FUTEX_WAKE:
         case FUTEX_WAKE_BITSET:
-            return target.futex(word, operation, value, nullptr, nullptr, value3);
+            return target.futex(word, operation, value, nullptr, nullptr, value3, nullptr);
         case FUTEX_REQUEUE:
         case FUTEX_CMP_REQUEUE:
         case FUTEX_WAKE_OP: {
             // The timeout slot carries a second count (val2) here.
             uint32_t* word2 = TRY(futex_word(thread, args.address(4)));
             auto count2 = reinterpret_cast<const struct timespec*>(args.raw[3]);
-            return target.futex(word, operation, value, count2, word2, value3);
+            return target.futex(word, operation, value, count2, word2, value3, nullptr);
         }
         default:
             return Error(ENOSYS, "futex operation not served");

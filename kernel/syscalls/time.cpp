@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "kernel/kernel.h"
+#include "kernel/signal_delivery.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
 #include "kernel/user_memory.h"
@@ -33,6 +34,33 @@ Result<struct timespec> read_duration(Thread& thread, uint64_t address) {
     if (duration.tv_sec < 0 || duration.tv_nsec < 0 || duration.tv_nsec >= 1000000000)
         return Error(EINVAL, "bad timespec");
     return duration;
+}
+
+// A sleep that a signal with a handler ends with EINTR, the time left
+// written to `remaining_address` (relative sleeps), as Linux's nanosleep.
+// An interrupt for no deliverable signal sleeps on.
+Result<long> sleep_interruptibly(Thread& thread, clockid_t clock, bool absolute,
+                                 struct timespec request, uint64_t remaining_address) {
+    while (true) {
+        const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
+        struct timespec remaining = request;
+        auto slept = [&] {
+            BlockingScope waiting(thread.kernel().lock());
+            return thread.kernel().target().sleep(clock, absolute, request, &remaining,
+                                                  interrupted);
+        }();
+        if (!slept.is_error())
+            return 0;
+        if (slept.error().code() != EINTR)
+            return slept.error();
+        if (!absolute)
+            request = remaining;
+        if (thread.pending_signals & ~thread.signal_mask) {
+            if (remaining_address)
+                TRY(write_user(thread, remaining_address, remaining));
+            return Error(EINTR, "interrupted by a signal");
+        }
+    }
 }
 
 }  // namespace
@@ -76,25 +104,18 @@ Result<long> sys_time(Thread& thread, const SyscallArgs& args) {
 // Nanosleep implements Linux syscall nanosleep(2).
 Result<long> sys_nanosleep(Thread& thread, const SyscallArgs& args) {
     struct timespec duration = TRY(read_duration(thread, args.address(0)));
-    TRY(thread.kernel().target().sleep(duration));
-    return 0;
+    return sleep_interruptibly(thread, CLOCK_MONOTONIC, false, duration, args.address(1));
 }
 
 // ClockNanosleep implements Linux syscall clock_nanosleep(2), relative or TIMER_ABSTIME.
 Result<long> sys_clock_nanosleep(Thread& thread, const SyscallArgs& args) {
     clockid_t clock = args.integer(0);
+    if (clock == CLOCK_THREAD_CPUTIME_ID)
+        return Error(EINVAL, "cannot sleep on a thread's CPU clock");
+    TRY(read_clock(thread, clock));
     struct timespec request = TRY(read_duration(thread, args.address(2)));
-    if (args.integer(1) & TIMER_ABSTIME) {
-        struct timespec now = TRY(read_clock(thread, clock));
-        int64_t left = (request.tv_sec - now.tv_sec) * 1000000000 + (request.tv_nsec - now.tv_nsec);
-        if (left <= 0)
-            return 0;
-        request = {left / 1000000000, left % 1000000000};
-    } else {
-        TRY(read_clock(thread, clock));
-    }
-    TRY(thread.kernel().target().sleep(request));
-    return 0;
+    bool absolute = args.integer(1) & TIMER_ABSTIME;
+    return sleep_interruptibly(thread, clock, absolute, request, absolute ? 0 : args.address(3));
 }
 
 }  // namespace myst::kernel

@@ -36,7 +36,7 @@ ulimit -c 0  # abort() must not leave core files
 
 readonly VARIANTS=(glibc glibc-static musl musl-static)
 readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_budget mmap_test
-    proc_self dev_files misc_syscalls unknown_syscall signals)
+    proc_self dev_files misc_syscalls unknown_syscall signals threads)
 readonly MOTD="Welcome to the myst test image."
 readonly NATIVE_TIMEOUT=60 MYST_TIMEOUT=120
 

@@ -114,7 +114,10 @@ public:
     Result<struct timespec> clock_time(clockid_t clock) override {
         return m_host.clock_time(clock);
     }
-    Result<void> sleep(const struct timespec& duration) override { return m_host.sleep(duration); }
+    Result<void> sleep(clockid_t clock, bool absolute, const struct timespec& request,
+                       struct timespec* remaining, const uint8_t* interrupted) override {
+        return m_host.sleep(clock, absolute, request, remaining, interrupted);
+    }
     Result<void> random_bytes(std::span<uint8_t> buffer) override {
         return m_host.random_bytes(buffer);
     }
@@ -129,9 +132,9 @@ public:
         return m_host.futex_wake(address, count);
     }
     Result<long> futex(uint32_t* address, int operation, uint32_t value,
-                       const struct timespec* timeout, uint32_t* address2,
-                       uint32_t value3) override {
-        return m_host.futex(address, operation, value, timeout, address2, value3);
+                       const struct timespec* timeout, uint32_t* address2, uint32_t value3,
+                       const uint8_t* interrupted) override {
+        return m_host.futex(address, operation, value, timeout, address2, value3, interrupted);
     }
     Result<void> thread_start(std::function<void()> body) override {
         return m_host.thread_start(std::move(body));
