@@ -77,7 +77,7 @@ Result<ExecutableFile> open_executable(const fs::Vfs& vfs, const fs::Lookup& at,
 Result<ExecutableFile> open_executable(Thread& thread, const std::string& path) {
     FsContext& context = thread.process().fs();
     const Credentials& credentials = thread.process().credentials();
-    fs::Lookup at{context.root(), context.cwd(), {credentials.euid, credentials.egid}};
+    fs::Lookup at{context.root(), context.cwd(), {credentials.fsuid, credentials.fsgid}};
     return open_executable(thread.kernel().vfs(), at, path);
 }
 

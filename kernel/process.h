@@ -19,9 +19,12 @@ namespace myst::kernel {
 struct FsContext;  // kernel/fs_context.h: root, cwd, umask, descriptor table
 class Thread;
 
+// A process's ids, as Linux's struct cred: file access uses fsuid/fsgid,
+// which follow the effective ids unless setfsuid/setfsgid moved them.
 struct Credentials {
-    uid_t uid = 0, euid = 0, suid = 0;
-    gid_t gid = 0, egid = 0, sgid = 0;
+    uid_t uid = 0, euid = 0, suid = 0, fsuid = 0;
+    gid_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
+    std::vector<gid_t> groups;  // supplementary groups
 };
 
 // rt_sigaction(2)'s struct, as the program passes it.

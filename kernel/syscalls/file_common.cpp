@@ -70,7 +70,7 @@ fs::Vfs& vfs_of(Thread& thread) {
 
 fs::Identity effective_identity(Thread& thread) {
     const Credentials& credentials = thread.process().credentials();
-    return {credentials.euid, credentials.egid};
+    return {credentials.fsuid, credentials.fsgid};
 }
 
 fs::Identity real_identity(Thread& thread) {

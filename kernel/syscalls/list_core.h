@@ -32,8 +32,12 @@
     X(setgid, sys_setgid, "d", supported)                         \
     X(setresuid, sys_setresuid, "ddd", supported)                 \
     X(setresgid, sys_setresgid, "ddd", supported)                 \
+    X(setreuid, sys_setreuid, "dd", supported)                    \
+    X(setregid, sys_setregid, "dd", supported)                    \
+    X(setfsuid, sys_setfsuid, "d", supported)                     \
+    X(setfsgid, sys_setfsgid, "d", supported)                     \
     X(getgroups, sys_getgroups, "dp", supported)                  \
-    X(setgroups, sys_setgroups, "dp", partial)                    \
+    X(setgroups, sys_setgroups, "dp", supported)                  \
     X(uname, sys_uname, "p", supported)                           \
     X(sysinfo, sys_sysinfo, "p", supported)                       \
     X(getrandom, sys_getrandom, "pxx", supported)                 \

@@ -36,7 +36,9 @@ ulimit -c 0  # abort() must not leave core files
 
 readonly VARIANTS=(glibc glibc-static musl musl-static)
 readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_budget mmap_test
-    proc_self dev_files misc_syscalls unknown_syscall signals threads)
+    proc_self dev_files misc_syscalls unknown_syscall signals threads credentials)
+# Programs run without arguments, natively and under myst, same output.
+readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials)
 readonly MOTD="Welcome to the myst test image."
 readonly NATIVE_TIMEOUT=60 MYST_TIMEOUT=120
 
@@ -213,7 +215,7 @@ native_runs() {
     run "native.memory_budget-$v" "$NATIVE_TIMEOUT" "$(app_path memory_budget)"
     run "native.mmap_test-$v" "$NATIVE_TIMEOUT" "$(app_path mmap_test)" "$SCRATCH/native/mmap-$v"
     local app
-    for app in proc_self dev_files misc_syscalls unknown_syscall signals; do
+    for app in "${PLAIN_APPS[@]}"; do
         run "native.$app-$v" "$NATIVE_TIMEOUT" "$(app_path "$app")"
     done
 }
@@ -229,8 +231,7 @@ for v in "${VARIANTS[@]}"; do
         judge "native exit_status-$v $name: $want" \
             "native exit_status-$v $name: $got, expected $want" [ "$got" = "$want" ]
     done
-    for app in args_env file_io image_only memory_budget mmap_test proc_self dev_files \
-        misc_syscalls unknown_syscall signals; do
+    for app in args_env file_io image_only memory_budget mmap_test "${PLAIN_APPS[@]}"; do
         name="native.$app-$v"
         if [ "$(status_of "$name")" = 0 ] && ! grep -q '^FAIL' "out/$name.out"; then
             pass "native $app-$v"
@@ -249,8 +250,7 @@ for v in "${VARIANTS[@]}"; do
     fi
 done
 # The variants agree with each other too (same source, same verdicts).
-for app in hello args_env file_io image_only memory_budget mmap_test proc_self dev_files \
-    misc_syscalls unknown_syscall signals; do
+for app in hello args_env file_io image_only memory_budget mmap_test "${PLAIN_APPS[@]}"; do
     same=1
     for v in "${VARIANTS[@]}"; do
         # argv[0] is the one line that names the variant.
@@ -349,7 +349,7 @@ for v in "${VARIANTS[@]}"; do
     run "myst.mmap_test-$v" "$MYST_TIMEOUT" "${myst_exec[@]}" "$CPIO" "/bin/mmap_test-$v" /tmp
     same_run "myst mmap_test-$v" "native.mmap_test-$v" "myst.mmap_test-$v"
 
-    for app in proc_self dev_files misc_syscalls unknown_syscall signals; do
+    for app in "${PLAIN_APPS[@]}"; do
         run "myst.$app-$v" "$MYST_TIMEOUT" "${myst_exec[@]}" "$CPIO" "/bin/$app-$v"
         same_run "myst $app-$v" "native.$app-$v" "myst.$app-$v"
     done
