@@ -152,6 +152,20 @@ Result<long> return_from_signal(Thread& thread) {
     return registers[REG_RAX];
 }
 
+Result<long> signal_broken_pipe(Thread& thread, Result<long> result) {
+    if (!result.is_error() || result.error().code() != EPIPE)
+        return result;
+    siginfo_t info{};
+    info.si_signo = SIGPIPE;
+    info.si_code = SI_USER;
+    info.si_pid = thread.process().pid();
+    info.si_uid = thread.process().credentials().uid;
+    if (thread.context)
+        thread.context->uc_mcontext.gregs[REG_RAX] = -EPIPE;
+    TRY(raise_signal(thread, SIGPIPE, info, false));
+    return result;
+}
+
 Result<void> raise_signal_from_syscall(Thread& thread, int signal, const siginfo_t& info) {
     // The handler's frame must show the syscall as having returned 0.
     if (thread.context)

@@ -27,6 +27,12 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
 // the interrupted context is the syscall's return with result 0.
 Result<void> raise_signal_from_syscall(Thread& thread, int signal, const siginfo_t& info);
 
+// Linux's rule for writes to a pipe or socket with no reader: a syscall
+// that failed with EPIPE sends SIGPIPE to the caller, acted on at once (its
+// handler's frame saves -EPIPE as the result; the default action ends the
+// process). Other results pass through unchanged.
+Result<long> signal_broken_pipe(Thread& thread, Result<long> result);
+
 // Delivers the lowest pending signal the mask no longer blocks, if any.
 Result<void> deliver_pending_signals(Thread& thread);
 
