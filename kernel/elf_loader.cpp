@@ -262,4 +262,24 @@ Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader
     return result;
 }
 
+uint64_t vdso_image_size(uintptr_t base) {
+    if (base == 0)
+        return 0;
+    // The host's own vDSO, mapped by the host kernel: its headers are trusted
+    // as much as the host kernel is.
+    const auto* header = reinterpret_cast<const Elf64_Ehdr*>(base);
+    if (std::memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 ||
+        header->e_phentsize != sizeof(Elf64_Phdr))
+        return 0;
+    const auto* segments = reinterpret_cast<const Elf64_Phdr*>(base + header->e_phoff);
+    uint64_t low = UINT64_MAX, high = 0;
+    for (uint16_t i = 0; i < header->e_phnum; ++i) {
+        if (segments[i].p_type != PT_LOAD)
+            continue;
+        low = std::min<uint64_t>(low, page_align_down(segments[i].p_vaddr));
+        high = std::max<uint64_t>(high, segments[i].p_vaddr + segments[i].p_memsz);
+    }
+    return high > low ? page_align_up(high - low) : 0;
+}
+
 }  // namespace myst::kernel

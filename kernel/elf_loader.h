@@ -54,4 +54,10 @@ struct LoadedProgram {
 Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader& reader,
                                    const ExecRequest& request);
 
+// The bytes the vDSO image at `base` (AT_SYSINFO_EHDR) spans, from its
+// PT_LOAD headers; 0 when there is none. The [vvar] pages before it are not
+// counted: some of them (pvclock, hvclock) fault when the host has no such
+// clock, and the kernel must never copy from a page that can fault.
+uint64_t vdso_image_size(uintptr_t base);
+
 }  // namespace myst::kernel

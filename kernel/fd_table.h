@@ -1,7 +1,7 @@
 // A process's file descriptor table: descriptor numbers -> counted
 // references to open file descriptions, each with its close-on-exec flag.
 // Numbers are allocated lowest-free first, up to a limit (RLIMIT_NOFILE,
-// 1024 by default: EMFILE past it). One mutex guards the table; files are
+// 1024 by default, at most kMaxLimit: EMFILE past it). One mutex guards the table; files are
 // released after it is unlocked, so a closing file never runs under it.
 #pragma once
 
@@ -18,6 +18,10 @@ namespace myst::kernel {
 class FdTable {
 public:
     static constexpr int kDefaultLimit = 1024;
+    // The highest RLIMIT_NOFILE a process may set (Linux's fs.nr_open is
+    // 1048576): every open description costs kernel memory outside the
+    // program's budget, so the ceiling is lower here.
+    static constexpr int kMaxLimit = 65536;
 
     FdTable() = default;
     FdTable(const FdTable&) = delete;

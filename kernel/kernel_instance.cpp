@@ -115,6 +115,8 @@ Result<int> KernelInstance::run_first_process(const FirstProcess& first) {
 
     ExecRequest exec = first.exec;
     exec.vdso = m_target.vdso_address();
+    // The program may read the vDSO as on Linux (copy_from_user too).
+    m_memory->add_host_readable(exec.vdso, vdso_image_size(exec.vdso));
     exec.stack_size = m_first_process->limits()[RLIMIT_STACK].rlim_cur;
     TRY(m_target.random_bytes(exec.random));
     auto reader = [&](const std::string& path) { return open_executable(thread, path); };

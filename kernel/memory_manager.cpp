@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -46,8 +47,13 @@ Result<uint64_t> MemoryManager::find_free_range(uint64_t length) const {
         uint64_t gap_start = floor;
         if (previous != m_mappings.end() && previous->second.end > floor)
             gap_start = previous->second.end;
-        if (gap_end >= gap_start && gap_end - gap_start >= length)
-            return gap_end - length;
+        // Nothing goes into the guard gap below the stack (Linux's
+        // stack_guard_gap): an overflowing stack must fault there.
+        uint64_t usable_end = gap_end;
+        if (it != m_mappings.end() && it->first == gap_end && it->second.guard_gap_below)
+            usable_end -= std::min(gap_end, stack_guard_gap);
+        if (usable_end >= gap_start && usable_end - gap_start >= length)
+            return usable_end - length;
         if (previous == m_mappings.end() || previous->first <= floor)
             break;
         gap_end = previous->first;
@@ -90,16 +96,41 @@ Result<uint64_t> MemoryManager::map_anywhere(uint64_t length, int protection, st
     std::lock_guard guard(m_lock);
     uint64_t address = TRY(find_free_range(length));
     TRY(m_target.memory_commit(reinterpret_cast<void*>(address), length, protection));
-    m_mappings[address] = {address + length, protection, true, std::move(name), 0};
+    bool stack = name == stack_mapping_name;
+    m_mappings[address] = {address + length, protection, true, std::move(name), 0, stack};
     return address;
 }
 
 Result<uint64_t> MemoryManager::map_fixed(uint64_t address, uint64_t length, int protection,
                                           std::string name, bool replace) {
+    std::lock_guard guard(m_lock);
+    return map_fixed_locked(address, length, protection, std::move(name), replace);
+}
+
+Result<uint64_t> MemoryManager::map_fixed_for_program(uint64_t address, uint64_t length,
+                                                      int protection, bool replace) {
+    uint64_t aligned = page_align_up(length);
+    if (address % page_size != 0 || aligned == 0)
+        return Error(EINVAL, "bad fixed mapping");
+    if (address < min_map_address)
+        return Error(EPERM, "fixed mapping below mmap_min_addr");
+    if (aligned > user_address_end || address > user_address_end - aligned)
+        return Error(ENOMEM, "fixed mapping past the top of user memory");
+    std::lock_guard guard(m_lock);
+    uint64_t end = address + aligned;
+    // Host memory outside the region is not the program's to take: it would
+    // grow myst past its budget, or land on the kernel's own pages.
+    bool inside = address >= m_region_start && end <= m_region_end;
+    if (!inside && covered_length_locked(address, end, 0) != aligned)
+        return Error(ENOMEM, "fixed mapping outside the memory region");
+    return map_fixed_locked(address, aligned, protection, "", replace);
+}
+
+Result<uint64_t> MemoryManager::map_fixed_locked(uint64_t address, uint64_t length, int protection,
+                                                 std::string name, bool replace) {
     length = page_align_up(length);
     if (address % page_size != 0 || length == 0 || address + length < address)
         return Error(EINVAL, "bad fixed mapping");
-    std::lock_guard guard(m_lock);
     uint64_t end = address + length;
     bool inside = address >= m_region_start && end <= m_region_end;
     // Refusals come before anything is replaced, so that they change nothing.
@@ -121,8 +152,13 @@ Result<uint64_t> MemoryManager::map_fixed(uint64_t address, uint64_t length, int
 }
 
 Result<void> MemoryManager::unmap(uint64_t address, uint64_t length) {
+    // Linux checks the length against TASK_SIZE before rounding it, so a
+    // length that wraps (munmap(p, -4096)) is EINVAL, not an empty range.
+    if (address % page_size != 0 || address > user_address_end ||
+        length > user_address_end - address)
+        return Error(EINVAL, "bad munmap range");
     length = page_align_up(length);
-    if (address % page_size != 0 || length == 0)
+    if (length == 0)
         return Error(EINVAL, "bad munmap range");
     std::lock_guard guard(m_lock);
     uint64_t end = address + length;
@@ -142,26 +178,38 @@ Result<void> MemoryManager::unmap(uint64_t address, uint64_t length) {
 }
 
 Result<void> MemoryManager::protect(uint64_t address, uint64_t length, int protection) {
-    length = page_align_up(length);
     if (address % page_size != 0)
         return Error(EINVAL, "unaligned mprotect");
+    if (length == 0)
+        return {};
+    // As Linux: a length that wraps when rounded up is ENOMEM.
+    length = page_align_up(length);
+    if (length == 0 || address + length <= address)
+        return Error(ENOMEM, "mprotect range wraps");
     std::lock_guard guard(m_lock);
     uint64_t end = address + length;
     // Linux fails with ENOMEM when part of the range is not mapped.
-    auto it = m_mappings.upper_bound(address);
-    if (it != m_mappings.begin())
-        --it;
-    for (uint64_t cursor = address; cursor < end; ++it) {
-        if (it == m_mappings.end() || it->first > cursor || it->second.end <= cursor)
-            return Error(ENOMEM, "mprotect of unmapped memory");
-        cursor = it->second.end;
-    }
+    if (covered_length_locked(address, end, 0) != length)
+        return Error(ENOMEM, "mprotect of unmapped memory");
     TRY(m_target.memory_protect(reinterpret_cast<void*>(address), length, protection));
     split_at(address);
     split_at(end);
     for (auto it = m_mappings.lower_bound(address); it != m_mappings.end() && it->first < end; ++it)
         it->second.protection = protection;
     return {};
+}
+
+Result<Mapping> MemoryManager::mapping_containing(uint64_t address, uint64_t length) const {
+    std::lock_guard guard(m_lock);
+    auto it = m_mappings.upper_bound(address);
+    if (length == 0 || address + length < address || it == m_mappings.begin())
+        return Error(EFAULT, "no mapping holds the range");
+    --it;
+    if (it->first > address || it->second.end - address < length)
+        return Error(EFAULT, "no mapping holds the range");
+    Mapping found = it->second;
+    found.file_offset += address - it->first;
+    return found;
 }
 
 void MemoryManager::set_name(uint64_t address, uint64_t length, const std::string& name,
@@ -180,50 +228,85 @@ void MemoryManager::set_name(uint64_t address, uint64_t length, const std::strin
 
 uint64_t MemoryManager::set_break(uint64_t requested) {
     std::lock_guard guard(m_lock);
-    if (requested < m_break_start)
+    // A break past the region cannot be had, and checking before rounding
+    // keeps brk(-1) from wrapping to 0 (which would "shrink" the heap over
+    // everything below it): the old break comes back, as on Linux.
+    if (requested < m_break_start || requested > m_region_end)
         return m_break;
     uint64_t old_top = page_align_up(m_break);
     uint64_t new_top = page_align_up(requested);
     if (new_top > old_top) {
-        if (new_top > m_region_end || !range_is_free(old_top, new_top))
+        if (!range_is_free(old_top, new_top))
             return m_break;
         if (m_target
                 .memory_commit(reinterpret_cast<void*>(old_top), new_top - old_top,
                                PROT_READ | PROT_WRITE)
                 .is_error())
             return m_break;
+        // The heap mapping below grows, as Linux extends the brk vma, unless
+        // mprotect or munmap changed it: then a new one starts.
+        auto below = m_mappings.lower_bound(old_top);
+        if (below != m_mappings.begin() && std::prev(below)->second.end == old_top &&
+            std::prev(below)->second.name == heap_mapping_name &&
+            std::prev(below)->second.protection == (PROT_READ | PROT_WRITE))
+            std::prev(below)->second.end = new_top;
+        else
+            m_mappings[old_top] = {new_top, PROT_READ | PROT_WRITE, true, heap_mapping_name, 0};
     } else if (new_top < old_top) {
+        // Only heap pages lie there: map_fixed keeps out of the heap.
+        erase_range(new_top, old_top);
         (void)m_target.memory_decommit(reinterpret_cast<void*>(new_top), old_top - new_top);
     }
     m_break = requested;
     return m_break;
 }
 
-bool MemoryManager::is_accessible(uint64_t address, uint64_t length, bool write) const {
-    if (length == 0)
-        return true;
-    uint64_t end = address + length;
-    if (end < address)
-        return false;
-    std::lock_guard guard(m_lock);
+uint64_t MemoryManager::covered_length_locked(uint64_t address, uint64_t end, int needed) const {
     uint64_t cursor = address;
     while (cursor < end) {
-        if (cursor >= m_break_start && cursor < page_align_up(m_break)) {
-            cursor = page_align_up(m_break);
-            continue;
-        }
         auto it = m_mappings.upper_bound(cursor);
         if (it == m_mappings.begin())
-            return false;
+            break;
         --it;
-        if (it->second.end <= cursor)
-            return false;
-        int needed = write ? PROT_WRITE : PROT_READ;
-        if (!(it->second.protection & needed))
-            return false;
+        if (it->second.end <= cursor || (it->second.protection & needed) != needed)
+            break;
         cursor = it->second.end;
     }
-    return true;
+    return std::min(cursor, end) - address;
+}
+
+uint64_t MemoryManager::accessible_length(uint64_t address, uint64_t length, bool write) const {
+    // A range that would wrap is checked up to the top of the address space.
+    uint64_t end = address + std::min(length, ~uint64_t(0) - address);
+    std::lock_guard guard(m_lock);
+    uint64_t covered = covered_length_locked(address, end, write ? PROT_WRITE : PROT_READ);
+    uint64_t cursor = address + covered;
+    if (!write && cursor < end && cursor >= m_host_readable_start && cursor < m_host_readable_end) {
+        cursor = std::min(end, m_host_readable_end);
+        covered = cursor - address;
+    }
+    return covered;
+}
+
+bool MemoryManager::is_accessible(uint64_t address, uint64_t length, bool write) const {
+    return length == 0 || accessible_length(address, length, write) == length;
+}
+
+bool MemoryManager::is_mapped(uint64_t address, uint64_t length) const {
+    if (length == 0)
+        return true;
+    if (address + length < address)
+        return false;
+    if (accessible_length(address, length, false) == length)
+        return true;
+    std::lock_guard guard(m_lock);
+    return covered_length_locked(address, address + length, 0) == length;
+}
+
+void MemoryManager::add_host_readable(uint64_t address, uint64_t length) {
+    std::lock_guard guard(m_lock);
+    m_host_readable_start = page_align_down(address);
+    m_host_readable_end = page_align_up(address + length);
 }
 
 std::string MemoryManager::format_maps() const {
@@ -240,24 +323,15 @@ std::string MemoryManager::format_maps() const {
             text += std::string(73 - std::min<size_t>(strlen(line), 72), ' ') + name;
         text += "\n";
     };
-    // In address order, as Linux: the heap goes before the first mapping
-    // above it (fixed-address images can lie below the region).
-    bool heap_pending = page_align_up(m_break) > m_break_start;
-    for (const auto& [start, mapping] : m_mappings) {
-        if (heap_pending && start >= m_break_start) {
-            emit(m_break_start, page_align_up(m_break), PROT_READ | PROT_WRITE, 0, "[heap]");
-            heap_pending = false;
-        }
+    // In address order, as Linux (the heap's pages are mappings too).
+    for (const auto& [start, mapping] : m_mappings)
         emit(start, mapping.end, mapping.protection, mapping.file_offset, mapping.name);
-    }
-    if (heap_pending)
-        emit(m_break_start, page_align_up(m_break), PROT_READ | PROT_WRITE, 0, "[heap]");
     return text;
 }
 
 uint64_t MemoryManager::committed_bytes() const {
     std::lock_guard guard(m_lock);
-    uint64_t total = page_align_up(m_break) - m_break_start;
+    uint64_t total = 0;
     for (const auto& [start, mapping] : m_mappings)
         total += mapping.end - start;
     return total;

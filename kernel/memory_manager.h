@@ -1,7 +1,10 @@
 // The program's memory: one region of MemorySize bytes reserved at start
 // (as an enclave's heap), from which brk, mmap, stacks and loaded images are
 // carved; running out is ENOMEM. Fixed-address executables that fall outside
-// the region are mapped where they ask, when that range is free.
+// the region are mapped where they ask, when that range is free; the
+// program's own MAP_FIXED stays inside the region.
+// Every length and address is checked for wrap-around before it is used: a
+// range that wraps past 2^64 would otherwise name the kernel's own memory.
 // Every mapping is tracked, so copies from user memory can be checked and
 // /proc/self/maps can be shown.
 #pragma once
@@ -25,12 +28,24 @@ constexpr uint64_t page_align_down(uint64_t value) {
     return value & ~(page_size - 1);
 }
 
+// Linux's TASK_SIZE (4-level paging): no program mapping reaches past it.
+constexpr uint64_t user_address_end = 0x7ffffffff000;
+// Linux's default vm.mmap_min_addr: MAP_FIXED below it is EPERM.
+constexpr uint64_t min_map_address = 0x10000;
+// Linux's stack_guard_gap (256 pages): mmap leaves this much free below the
+// stack, so that a runaway recursion faults instead of running into a mapping.
+constexpr uint64_t stack_guard_gap = 256 * page_size;
+// The mapping the loader names so has the guard gap below it.
+inline constexpr const char* stack_mapping_name = "[stack]";
+inline constexpr const char* heap_mapping_name = "[heap]";
+
 struct Mapping {
     uint64_t end = 0;    // exclusive
     int protection = 0;  // PROT_* bits
     bool in_region = true;
     std::string name;  // path, "[heap]", "[stack]" or empty
     uint64_t file_offset = 0;
+    bool guard_gap_below = false;  // the main stack (VM_GROWSDOWN on Linux)
 };
 
 class MemoryManager {
@@ -44,8 +59,18 @@ public:
     // replace what was there (MAP_FIXED); outside it only a free range is taken.
     Result<uint64_t> map_fixed(uint64_t address, uint64_t length, int protection, std::string name,
                                bool replace);
+    // MAP_FIXED from the program: only inside the region (the budget), or
+    // over out-of-region pages it already has (a fixed-address image);
+    // EPERM below min_map_address, ENOMEM elsewhere, as Linux past TASK_SIZE.
+    Result<uint64_t> map_fixed_for_program(uint64_t address, uint64_t length, int protection,
+                                           bool replace);
+    // munmap(2): EINVAL for unaligned or wrapping ranges; unmapped parts are fine.
     Result<void> unmap(uint64_t address, uint64_t length);
+    // mprotect(2): ENOMEM when part of the range is not mapped (the heap is).
     Result<void> protect(uint64_t address, uint64_t length, int protection);
+    // The mapping that holds all of [address, address+length) (EFAULT when
+    // none does, as mremap(2) wants one vma).
+    Result<Mapping> mapping_containing(uint64_t address, uint64_t length) const;
     // Names a range (e.g. a loaded segment) for /proc/self/maps.
     void set_name(uint64_t address, uint64_t length, const std::string& name, uint64_t file_offset);
 
@@ -54,6 +79,14 @@ public:
 
     // True when [address, address+length) lies in mappings that allow it.
     bool is_accessible(uint64_t address, uint64_t length, bool write) const;
+    // How many bytes from `address` (at most `length`) do, as a copy that
+    // stops at the first fault moves them.
+    uint64_t accessible_length(uint64_t address, uint64_t length, bool write) const;
+    // True when every page of the range is mapped, whatever its protection.
+    bool is_mapped(uint64_t address, uint64_t length) const;
+    // Host pages the program may read though they are not its mappings: the
+    // vDSO the loader passes in AT_SYSINFO_EHDR.
+    void add_host_readable(uint64_t address, uint64_t length);
     // /proc/self/maps text, in Linux's format.
     std::string format_maps() const;
 
@@ -70,14 +103,23 @@ private:
     void split_at(uint64_t address);
     void erase_range(uint64_t address, uint64_t end);
     bool range_is_free(uint64_t address, uint64_t end) const;
+    Result<uint64_t> map_fixed_locked(uint64_t address, uint64_t length, int protection,
+                                      std::string name, bool replace);
+    // Bytes from `address` up to `end` covered by mappings that have all of
+    // the `needed` PROT_* bits (0: any mapping), stopping at the first gap.
+    uint64_t covered_length_locked(uint64_t address, uint64_t end, int needed) const;
 
     Target& m_target;
     uint64_t m_region_start;
     uint64_t m_region_end;
     // The break grows up from the bottom of the region while mmap fills it
-    // top-down, so each can use the whole budget, as on Linux.
+    // top-down, so each can use the whole budget, as on Linux. The heap's
+    // pages are mappings named "[heap]", so mprotect and munmap treat them as
+    // any other pages.
     uint64_t m_break_start = 0;
     uint64_t m_break = 0;
+    uint64_t m_host_readable_start = 0;
+    uint64_t m_host_readable_end = 0;
     mutable std::mutex m_lock;
     std::map<uint64_t, Mapping> m_mappings;  // start -> mapping
 };

@@ -20,6 +20,9 @@ constexpr size_t red_zone = 128;
 constexpr uint64_t unblockable = signal_bit(SIGKILL) | signal_bit(SIGSTOP);
 // EFLAGS bits a program's sigreturn may change (as Linux's FIX_EFLAGS).
 constexpr uint64_t user_eflags = 0x40dd5;
+constexpr uint64_t eflags_trap = 0x100;
+constexpr uint64_t eflags_direction = 0x400;
+constexpr uint64_t eflags_resume = 0x10000;
 
 // The frame Linux's x86-64 signal delivery writes; pretcode is where the
 // handler returns to (the program's restorer).
@@ -81,7 +84,10 @@ Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
     registers[REG_RDX] = reinterpret_cast<greg_t>(&placed->context);
     registers[REG_RAX] = 0;
     registers[REG_RSP] = static_cast<greg_t>(frame_address);
-    registers[REG_EFL] &= ~greg_t(0x400);  // the ABI wants the direction flag clear
+    // As Linux: the direction flag clear (the ABI), and TF and RF clear so
+    // that a single-stepping program's SIGTRAP handler is not stepped
+    // itself; the frame keeps TF, and rt_sigreturn brings it back.
+    registers[REG_EFL] &= ~greg_t(eflags_direction | eflags_trap | eflags_resume);
 
     thread.signal_mask |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(signal));
     thread.signal_mask &= ~unblockable;
@@ -175,6 +181,20 @@ Result<long> return_from_signal(Thread& thread) {
     // The dispatcher stores this in RAX: the restored value, or 0 when a
     // pending handler now runs instead.
     return registers[REG_RAX];
+}
+
+Result<long> signal_broken_pipe(Thread& thread, Result<long> result) {
+    if (!result.is_error() || result.error().code() != EPIPE)
+        return result;
+    siginfo_t info{};
+    info.si_signo = SIGPIPE;
+    info.si_code = SI_USER;
+    info.si_pid = thread.process().pid();
+    info.si_uid = thread.process().credentials().uid;
+    if (thread.context)
+        thread.context->uc_mcontext.gregs[REG_RAX] = -EPIPE;
+    TRY(raise_signal(thread, SIGPIPE, info, false));
+    return result;
 }
 
 Result<void> raise_signal_from_syscall(Thread& thread, int signal, const siginfo_t& info) {

@@ -38,6 +38,12 @@ Result<void> post_signal(Thread& sender, Thread& target, int signal, const sigin
 // here, set by the interrupt another thread sends from now on).
 Result<const uint8_t*> begin_interruptible_wait(Thread& thread);
 
+// Linux's rule for writes to a pipe or socket with no reader: a syscall
+// that failed with EPIPE sends SIGPIPE to the caller, acted on at once (its
+// handler's frame saves -EPIPE as the result; the default action ends the
+// process). Other results pass through unchanged.
+Result<long> signal_broken_pipe(Thread& thread, Result<long> result);
+
 // Delivers the lowest pending signal the mask no longer blocks, if any.
 Result<void> deliver_pending_signals(Thread& thread);
 

@@ -58,6 +58,14 @@ Result<size_t> transfer_in_chunks(size_t count, Step step, uint8_t* direct = nul
     return total;
 }
 
+// Linux's access_ok() before a read or write: the whole buffer must lie
+// below the top of user memory, before the count is capped or anything moves.
+Result<void> check_user_range(uint64_t address, size_t count) {
+    if (count > user_address_end || address > user_address_end - count)
+        return Error(EFAULT, "buffer past the top of user memory");
+    return {};
+}
+
 }  // namespace
 
 FsContext& fs_context_of(Thread& thread) {
@@ -135,6 +143,7 @@ Result<fs::PathRef> resolve_at(Thread& thread, int dirfd, uint64_t path_address,
 
 Result<size_t> read_to_user(Thread& thread, fs::OpenFile& file, uint64_t address, size_t count,
                             std::optional<uint64_t> offset) {
+    TRY(check_user_range(address, count));
     // A file that cannot block reads straight into the program's memory
     // once all of it is known to be mapped writable (what copy_to_user
     // checks): the copy through the kernel buffer cost up to a tenth of a
@@ -143,9 +152,18 @@ Result<size_t> read_to_user(Thread& thread, fs::OpenFile& file, uint64_t address
     if (!file.is_stream() &&
         thread.kernel().memory().is_accessible(address, std::min(count, kMaxTransfer), true))
         direct = reinterpret_cast<uint8_t*>(address);
+    MemoryManager& memory = thread.kernel().memory();
     return transfer_in_chunks(
         count,
         [&](std::span<uint8_t> chunk, size_t done) -> Result<TransferStep> {
+            // Only as much is read as can be copied out: Linux's copy stops
+            // at the first bad page, and the file offset moves by what was
+            // copied, never past it.
+            if (!direct) {
+                chunk = chunk.first(memory.accessible_length(address + done, chunk.size(), true));
+                if (chunk.empty())
+                    return stop_or_fail(Error(EFAULT, "bad address"), done);
+            }
             auto got = offset ? file.pread(chunk, *offset + done) : file.read(chunk);
             if (got.is_error())
                 return stop_or_fail(got.release_error(), done);
@@ -162,8 +180,15 @@ Result<size_t> read_to_user(Thread& thread, fs::OpenFile& file, uint64_t address
 
 Result<size_t> write_from_user(Thread& thread, fs::OpenFile& file, uint64_t address, size_t count,
                                std::optional<uint64_t> offset) {
+    TRY(check_user_range(address, count));
     return transfer_in_chunks(
         count, [&](std::span<uint8_t> chunk, size_t done) -> Result<TransferStep> {
+            // What can be read of the program's buffer is written, as Linux's
+            // copy that stops at the first bad page.
+            chunk = chunk.first(
+                thread.kernel().memory().accessible_length(address + done, chunk.size(), false));
+            if (chunk.empty())
+                return stop_or_fail(Error(EFAULT, "bad address"), done);
             auto copied = copy_from_user(thread, chunk.data(), address + done, chunk.size());
             if (copied.is_error())
                 return stop_or_fail(copied.release_error(), done);

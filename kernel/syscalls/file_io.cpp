@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/endian.h"
+#include "kernel/signal_delivery.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
@@ -125,8 +126,10 @@ Result<long> sys_read(Thread& thread, const SyscallArgs& args) {
 // Write implements Linux syscall write(2).
 Result<long> sys_write(Thread& thread, const SyscallArgs& args) {
     std::shared_ptr<fs::OpenFile> file = TRY(writable_file(thread, args.fd(0)));
-    return static_cast<long>(
-        TRY(write_from_user(thread, *file, args.address(1), args.size(2), std::nullopt)));
+    auto wrote = write_from_user(thread, *file, args.address(1), args.size(2), std::nullopt);
+    if (wrote.is_error())
+        return signal_broken_pipe(thread, wrote.release_error());
+    return static_cast<long>(wrote.value());
 }
 
 // Readv implements Linux syscall readv(2).
@@ -140,7 +143,7 @@ Result<long> sys_readv(Thread& thread, const SyscallArgs& args) {
 Result<long> sys_writev(Thread& thread, const SyscallArgs& args) {
     std::shared_ptr<fs::OpenFile> file = TRY(writable_file(thread, args.fd(0)));
     auto vectors = TRY(read_io_vectors(thread, args.address(1), args.integer(2)));
-    return transfer_vectors(thread, *file, vectors, std::nullopt, true);
+    return signal_broken_pipe(thread, transfer_vectors(thread, *file, vectors, std::nullopt, true));
 }
 
 // Pread64 implements Linux syscall pread64(2).
@@ -155,8 +158,10 @@ Result<long> sys_pread64(Thread& thread, const SyscallArgs& args) {
 Result<long> sys_pwrite64(Thread& thread, const SyscallArgs& args) {
     std::shared_ptr<fs::OpenFile> file = TRY(writable_file(thread, args.fd(0)));
     auto offset = TRY(position_argument(args.offset(3)));
-    return static_cast<long>(
-        TRY(write_from_user(thread, *file, args.address(1), args.size(2), offset)));
+    auto wrote = write_from_user(thread, *file, args.address(1), args.size(2), offset);
+    if (wrote.is_error())
+        return signal_broken_pipe(thread, wrote.release_error());
+    return static_cast<long>(wrote.value());
 }
 
 // Preadv implements Linux syscall preadv(2).
@@ -172,7 +177,7 @@ Result<long> sys_pwritev(Thread& thread, const SyscallArgs& args) {
     std::shared_ptr<fs::OpenFile> file = TRY(writable_file(thread, args.fd(0)));
     auto offset = TRY(position_argument(args.offset(3)));
     auto vectors = TRY(read_io_vectors(thread, args.address(1), args.integer(2)));
-    return transfer_vectors(thread, *file, vectors, offset, true);
+    return signal_broken_pipe(thread, transfer_vectors(thread, *file, vectors, offset, true));
 }
 
 // Preadv2 implements Linux syscall preadv2(2) (no RWF_NOWAIT or RWF_APPEND).
@@ -188,7 +193,7 @@ Result<long> sys_pwritev2(Thread& thread, const SyscallArgs& args) {
     std::shared_ptr<fs::OpenFile> file = TRY(writable_file(thread, args.fd(0)));
     auto offset = TRY(position_argument_v2(args.offset(3), args.raw[5]));
     auto vectors = TRY(read_io_vectors(thread, args.address(1), args.integer(2)));
-    return transfer_vectors(thread, *file, vectors, offset, true);
+    return signal_broken_pipe(thread, transfer_vectors(thread, *file, vectors, offset, true));
 }
 
 // Lseek implements Linux syscall lseek(2).
@@ -224,7 +229,7 @@ Result<long> sys_sendfile(Thread& thread, const SyscallArgs& args) {
         if (wrote.is_error()) {
             if (total > 0)
                 break;
-            return wrote.release_error();
+            return signal_broken_pipe(thread, wrote.release_error());
         }
         total += wrote.value();
         if (wrote.value() < got.value() || got.value() < chunk.size() || in->is_stream())

@@ -26,9 +26,14 @@ Result<long> sys_mmap(Thread& thread, const SyscallArgs& args) {
     int flags = args.integer(3);
     int fd = args.fd(4);
     uint64_t offset = args.raw[5];
-    if (length == 0 || page_align_up(length) < length || offset % page_size != 0 ||
-        (protection & ~known_protection))
+    if (length == 0 || offset % page_size != 0 || (protection & ~known_protection))
         return Error(EINVAL, "bad mmap arguments");
+    // A length that wraps when rounded up to pages is ENOMEM, as Linux; an
+    // offset range that wraps could never be read.
+    if (page_align_up(length) < length)
+        return Error(ENOMEM, "mmap length too large");
+    if (offset + page_align_up(length) < offset)
+        return Error(EOVERFLOW, "mmap offset range wraps");
     if (!(flags & (MAP_PRIVATE | MAP_SHARED)))
         return Error(EINVAL, "mmap needs MAP_PRIVATE or MAP_SHARED");
     MemoryManager& memory = thread.kernel().memory();
@@ -37,10 +42,8 @@ Result<long> sys_mmap(Thread& thread, const SyscallArgs& args) {
     int initial = anonymous ? protection : PROT_READ | PROT_WRITE;
     uint64_t mapped = 0;
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-        if (address % page_size != 0)
-            return Error(EINVAL, "unaligned fixed mapping");
-        mapped =
-            TRY(memory.map_fixed(address, length, initial, "", !(flags & MAP_FIXED_NOREPLACE)));
+        mapped = TRY(
+            memory.map_fixed_for_program(address, length, initial, !(flags & MAP_FIXED_NOREPLACE)));
     } else {
         mapped = TRY(memory.map_anywhere(length, initial, ""));
     }
@@ -81,10 +84,14 @@ Result<long> sys_brk(Thread& thread, const SyscallArgs& args) {
 // MADV_DONTNEED has an effect a program can see (the pages read as zero).
 Result<long> sys_madvise(Thread& thread, const SyscallArgs& args) {
     uint64_t address = args.address(0);
-    if (address % page_size != 0)
-        return Error(EINVAL, "unaligned madvise");
+    uint64_t length = page_align_up(args.size(1));
+    // As Linux: unaligned, or a length that wraps when rounded or added.
+    if (address % page_size != 0 || (args.size(1) != 0 && length == 0) ||
+        address + length < address)
+        return Error(EINVAL, "bad madvise range");
+    if (length == 0)
+        return 0;
     if (args.integer(2) == MADV_DONTNEED) {
-        uint64_t length = page_align_up(args.size(1));
         if (!thread.kernel().memory().is_accessible(address, length, true))
             return Error(ENOMEM, "madvise of unmapped or read-only memory");
         std::memset(reinterpret_cast<void*>(address), 0, length);
@@ -94,16 +101,19 @@ Result<long> sys_madvise(Thread& thread, const SyscallArgs& args) {
 
 // Mremap implements Linux syscall mremap(2) for shrinking in place and for
 // moving to a new range (MREMAP_MAYMOVE); growing in place is not offered.
+// The moved pages keep their protection and their file's name and offset.
 Result<long> sys_mremap(Thread& thread, const SyscallArgs& args) {
     uint64_t old_address = args.address(0);
     uint64_t old_size = page_align_up(args.size(1));
     uint64_t new_size = page_align_up(args.size(2));
     int flags = args.integer(3);
     MemoryManager& memory = thread.kernel().memory();
-    if (old_address % page_size != 0 || new_size == 0 || (flags & ~MREMAP_MAYMOVE))
+    // Rounding that wraps to 0 is EINVAL; so is an old size of 0, which
+    // Linux accepts only for shared mappings (none here).
+    if (old_address % page_size != 0 || new_size == 0 || old_size == 0 || (flags & ~MREMAP_MAYMOVE))
         return Error(EINVAL, "unsupported mremap");
-    if (!memory.is_accessible(old_address, old_size, false))
-        return Error(EFAULT, "mremap of unmapped memory");
+    // The old range must lie in one mapping (one vma on Linux).
+    Mapping old = TRY(memory.mapping_containing(old_address, old_size));
     if (new_size <= old_size) {
         if (new_size < old_size)
             TRY(memory.unmap(old_address + new_size, old_size - new_size));
@@ -111,17 +121,34 @@ Result<long> sys_mremap(Thread& thread, const SyscallArgs& args) {
     }
     if (!(flags & MREMAP_MAYMOVE))
         return Error(ENOMEM, "cannot grow in place");
+    // The copy needs the old pages readable and the new ones writable; the
+    // old ones go away, the new ones get the old protection after the copy.
     uint64_t moved = TRY(memory.map_anywhere(new_size, PROT_READ | PROT_WRITE, ""));
+    if (!(old.protection & PROT_READ))
+        TRY(memory.protect(old_address, old_size, old.protection | PROT_READ));
     std::memcpy(reinterpret_cast<void*>(moved), reinterpret_cast<void*>(old_address), old_size);
     TRY(memory.unmap(old_address, old_size));
+    // A file's name follows its pages; "[heap]" or "[stack]" does not.
+    if (!old.name.empty() && old.name.front() == '/')
+        memory.set_name(moved, new_size, old.name, old.file_offset);
+    if (old.protection != (PROT_READ | PROT_WRITE))
+        TRY(memory.protect(moved, new_size, old.protection));
     return static_cast<long>(moved);
 }
 
 // Msync implements Linux syscall msync(2): mappings are private copies, so
-// there is nothing to write back.
-Result<long> sys_msync(Thread&, const SyscallArgs& args) {
-    if (args.address(0) % page_size != 0)
-        return Error(EINVAL, "unaligned msync");
+// there is nothing to write back; the range is checked as Linux does.
+Result<long> sys_msync(Thread& thread, const SyscallArgs& args) {
+    uint64_t address = args.address(0);
+    uint64_t length = page_align_up(args.size(1));
+    int flags = args.integer(2);
+    if (address % page_size != 0 || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+        return Error(EINVAL, "bad msync arguments");
+    if (address + length < address || (args.size(1) != 0 && length == 0))
+        return Error(ENOMEM, "msync range wraps");
+    if (!thread.kernel().memory().is_mapped(address, length))
+        return Error(ENOMEM, "msync of unmapped memory");
     return 0;
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "kernel/fd_table.h"
+#include "kernel/fs_context.h"
 #include "kernel/kernel.h"
 #include "kernel/process.h"
 #include "kernel/syscalls/handlers.h"
@@ -22,12 +24,20 @@ Result<struct rlimit*> limit_of(Thread& thread, pid_t pid, int resource) {
     return &thread.process().limits()[resource];
 }
 
-Result<void> set_limit(struct rlimit& limit, const struct rlimit& wanted, bool privileged) {
+Result<void> set_limit(Thread& thread, int resource, struct rlimit& limit,
+                       const struct rlimit& wanted) {
     if (wanted.rlim_cur > wanted.rlim_max)
         return Error(EINVAL, "soft limit above hard limit");
-    if (wanted.rlim_max > limit.rlim_max && !privileged)
+    if (wanted.rlim_max > limit.rlim_max && thread.process().credentials().euid != 0)
         return Error(EPERM, "raising a hard limit needs root");
+    // As Linux's fs.nr_open: no descriptor limit past the table's ceiling.
+    if (resource == RLIMIT_NOFILE && wanted.rlim_max > FdTable::kMaxLimit)
+        return Error(EPERM, "RLIMIT_NOFILE above the descriptor ceiling");
     limit = wanted;
+    // The descriptor table enforces the soft limit; descriptors already open
+    // past a lowered one stay open, as on Linux.
+    if (resource == RLIMIT_NOFILE)
+        thread.process().fs().fds.set_limit(static_cast<int>(wanted.rlim_cur));
     return {};
 }
 
@@ -39,7 +49,7 @@ Result<long> sys_prlimit64(Thread& thread, const SyscallArgs& args) {
     struct rlimit old = *limit;
     if (args.address(2)) {
         auto wanted = TRY(read_user<struct rlimit>(thread, args.address(2)));
-        TRY(set_limit(*limit, wanted, thread.process().credentials().euid == 0));
+        TRY(set_limit(thread, args.integer(1), *limit, wanted));
     }
     if (args.address(3))
         TRY(write_user(thread, args.address(3), old));
@@ -57,7 +67,7 @@ Result<long> sys_getrlimit(Thread& thread, const SyscallArgs& args) {
 Result<long> sys_setrlimit(Thread& thread, const SyscallArgs& args) {
     struct rlimit* limit = TRY(limit_of(thread, 0, args.integer(0)));
     auto wanted = TRY(read_user<struct rlimit>(thread, args.address(1)));
-    TRY(set_limit(*limit, wanted, thread.process().credentials().euid == 0));
+    TRY(set_limit(thread, args.integer(0), *limit, wanted));
     return 0;
 }
 

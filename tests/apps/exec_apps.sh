@@ -36,7 +36,7 @@ ulimit -c 0  # abort() must not leave core files
 
 readonly VARIANTS=(glibc glibc-static musl musl-static)
 readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_budget mmap_test
-    proc_self dev_files misc_syscalls unknown_syscall signals threads credentials)
+    proc_self dev_files misc_syscalls unknown_syscall signals threads credentials hardening_mman)
 # Programs run without arguments, natively and under myst, same output.
 readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials)
 readonly MOTD="Welcome to the myst test image."
@@ -207,13 +207,15 @@ native_runs() {
     run "native.abort-$v" "$NATIVE_TIMEOUT" "$(app_path exit_status)" signal
     run "native.args_env-$v" "$NATIVE_TIMEOUT" "${native_env[@]}" "$(app_path args_env)" \
         "${args[@]}"
-    mkdir -p "native/file_io-$v" "native/mmap-$v"
+    mkdir -p "native/file_io-$v" "native/mmap-$v" "native/hardening-$v"
     run "native.file_io-$v" "$NATIVE_TIMEOUT" "$(app_path file_io)" "$SCRATCH/native/file_io-$v"
     run "native.image_only-$v" "$NATIVE_TIMEOUT" "$(app_path image_only)" \
         "$ROOTFS/etc/myst-image-only.txt" "$SCRATCH/does-not-exist"
     run "native.getpid-$v" "$NATIVE_TIMEOUT" "$(app_path getpid)"
     run "native.memory_budget-$v" "$NATIVE_TIMEOUT" "$(app_path memory_budget)"
     run "native.mmap_test-$v" "$NATIVE_TIMEOUT" "$(app_path mmap_test)" "$SCRATCH/native/mmap-$v"
+    run "native.hardening_mman-$v" "$NATIVE_TIMEOUT" "$(app_path hardening_mman)" \
+        "$SCRATCH/native/hardening-$v"
     local app
     for app in "${PLAIN_APPS[@]}"; do
         run "native.$app-$v" "$NATIVE_TIMEOUT" "$(app_path "$app")"
@@ -231,7 +233,8 @@ for v in "${VARIANTS[@]}"; do
         judge "native exit_status-$v $name: $want" \
             "native exit_status-$v $name: $got, expected $want" [ "$got" = "$want" ]
     done
-    for app in args_env file_io image_only memory_budget mmap_test "${PLAIN_APPS[@]}"; do
+    for app in args_env file_io image_only memory_budget mmap_test hardening_mman \
+        "${PLAIN_APPS[@]}"; do
         name="native.$app-$v"
         if [ "$(status_of "$name")" = 0 ] && ! grep -q '^FAIL' "out/$name.out"; then
             pass "native $app-$v"
@@ -250,7 +253,8 @@ for v in "${VARIANTS[@]}"; do
     fi
 done
 # The variants agree with each other too (same source, same verdicts).
-for app in hello args_env file_io image_only memory_budget mmap_test "${PLAIN_APPS[@]}"; do
+for app in hello args_env file_io image_only memory_budget mmap_test hardening_mman \
+    "${PLAIN_APPS[@]}"; do
     same=1
     for v in "${VARIANTS[@]}"; do
         # argv[0] is the one line that names the variant.
@@ -352,6 +356,39 @@ for v in "${VARIANTS[@]}"; do
     for app in "${PLAIN_APPS[@]}"; do
         run "myst.$app-$v" "$MYST_TIMEOUT" "${myst_exec[@]}" "$CPIO" "/bin/$app-$v"
         same_run "myst $app-$v" "native.$app-$v" "myst.$app-$v"
+    done
+
+    run "myst.hardening_mman-$v" "$MYST_TIMEOUT" "${myst_exec[@]}" "$CPIO" \
+        "/bin/hardening_mman-$v" /tmp
+    same_run "myst hardening_mman-$v" "native.hardening_mman-$v" "myst.hardening_mman-$v"
+
+    # A write to a stdout pipe whose reader is gone: EPIPE and SIGPIPE by the
+    # program's disposition, as natively (myst itself must not die of it).
+    for mode in sigpipe-ignore sigpipe-handler sigpipe-default; do
+        for how in native myst; do
+            if [ "$how" = native ]; then
+                command=("$(app_path hardening_mman)")
+            else
+                command=("${myst_exec[@]}" "$CPIO" "/bin/hardening_mman-$v")
+            fi
+            status=0
+            statuses=$(
+                set +o pipefail
+                timeout "$MYST_TIMEOUT" "${command[@]}" "$mode" 2>"out/$how.$mode-$v.err" |
+                    head -c1 >/dev/null
+                echo "${PIPESTATUS[0]}"
+            ) || status=$?
+            echo "${statuses:-$status}" >"out/$how.$mode-$v.status"
+            : >"out/$how.$mode-$v.out"
+        done
+        if [ "$(status_of "native.$mode-$v")" = "$(status_of "myst.$mode-$v")" ] &&
+            cmp -s "out/native.$mode-$v.err" "out/myst.$mode-$v.err"; then
+            pass "myst hardening_mman-$v $mode | head -c1: status $(status_of "myst.$mode-$v")"
+        else
+            fail "myst hardening_mman-$v $mode | head -c1 (native and myst differ)"
+            show_run "native.$mode-$v"
+            show_run "myst.$mode-$v"
+        fi
     done
 done
 

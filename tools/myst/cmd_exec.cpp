@@ -1,6 +1,7 @@
 // myst exec-linux / exec-sgx: run a program from a root file system on the
 // kernel. exec-linux uses the linux target (no TEE); exec-sgx would use the
 // SGX target and refuses to run without one.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,6 +177,10 @@ int run_exec_linux(const ExecOptions& options) {
     auto plan = make_plan(options);
     if (plan.is_error())
         return report_failure("exec-linux", plan.error());
+    // A write to a closed pipe (`myst exec-linux ... | head -c1`) must come
+    // back as EPIPE, for the kernel to give the program SIGPIPE by the
+    // program's own disposition; the host's default would end myst itself.
+    ::signal(SIGPIPE, SIG_IGN);
     LinuxTarget target;
     auto root = open_root_filesystem(target, options.rootfs, plan.value().image);
     if (root.is_error())
