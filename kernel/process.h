@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <signal.h>
 #include <sys/resource.h>
 
 #include <array>
@@ -61,6 +62,10 @@ public:
     // kernel lock). A thread's entry leaves when its host thread ends.
     std::map<pid_t, std::unique_ptr<Thread>>& threads() { return m_threads; }
     Thread* find_thread(pid_t tid);
+    // Process-directed signals no thread could take yet (all blocked them):
+    // bit (signal - 1), and what each was sent with.
+    uint64_t pending_signals = 0;
+    siginfo_t pending_info[65] = {};
     // The status the process ends with: its first thread's exit(2) code, or
     // the exit_group/fatal-signal status.
     int exit_status = 0;

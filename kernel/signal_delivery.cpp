@@ -72,7 +72,12 @@ Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
     frame.context.uc_mcontext = interrupted.uc_mcontext;
     frame.context.uc_mcontext.fpregs = fpu_size ? reinterpret_cast<fpregset_t>(fpu_copy) : nullptr;
     frame.context.uc_stack = alternate;
-    std::memcpy(&frame.context.uc_sigmask, &thread.signal_mask, sizeof thread.signal_mask);
+    uint64_t saved_mask = thread.signal_mask;
+    if (thread.restore_mask_after_handler) {  // rt_sigsuspend's handler returns to the old mask
+        saved_mask = thread.mask_after_handler;
+        thread.restore_mask_after_handler = false;
+    }
+    std::memcpy(&frame.context.uc_sigmask, &saved_mask, sizeof saved_mask);
     if (fpu_size)
         std::memcpy(reinterpret_cast<void*>(fpu_copy), interrupted.uc_mcontext.fpregs, fpu_size);
     std::memcpy(reinterpret_cast<void*>(frame_address), &frame, sizeof frame);
@@ -97,6 +102,32 @@ Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
 }
 
 }  // namespace
+
+uint64_t pending_signals_of(Thread& thread) {
+    return thread.pending_signals | thread.process().pending_signals;
+}
+
+siginfo_t take_pending_signal(Thread& thread, int signal) {
+    uint64_t bit = signal_bit(signal);
+    if (thread.pending_signals & bit) {
+        thread.pending_signals &= ~bit;
+        return thread.pending_info[signal];
+    }
+    Process& process = thread.process();
+    process.pending_signals &= ~bit;
+    return process.pending_info[signal];
+}
+
+void post_process_signal(Thread& sender, int signal, const siginfo_t& info) {
+    Process& process = sender.process();
+    process.pending_signals |= signal_bit(signal);
+    process.pending_info[signal] = info;
+    for (auto& [tid, thread] : process.threads())
+        if (thread.get() != &sender && (thread->waiting_for & signal_bit(signal)) &&
+            thread->host_tid != 0)
+            (void)sender.kernel().target().thread_interrupt(thread->host_tid,
+                                                            entry::interrupt_signal);
+}
 
 Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, bool is_fault) {
     SignalAction& action = thread.process().signal_actions()[signal];
@@ -134,7 +165,8 @@ Result<void> post_signal(Thread& sender, Thread& target, int signal, const sigin
         terminate_process(sender, 128 + signal);
     target.pending_signals |= signal_bit(signal);
     target.pending_info[signal] = info;
-    if (!blocked && target.host_tid != 0)
+    bool awaited = target.waiting_for & signal_bit(signal);
+    if ((!blocked || awaited) && target.host_tid != 0)
         (void)target.kernel().target().thread_interrupt(target.host_tid, entry::interrupt_signal);
     return {};
 }
@@ -142,18 +174,42 @@ Result<void> post_signal(Thread& sender, Thread& target, int signal, const sigin
 Result<const uint8_t*> begin_interruptible_wait(Thread& thread) {
     entry::EntryState& state = entry::current_entry_state();
     __atomic_store_n(&state.interrupted, 0, __ATOMIC_SEQ_CST);
-    if (thread.pending_signals & ~thread.signal_mask)
+    if (pending_signals_of(thread) & (~thread.signal_mask | thread.waiting_for))
         return Error(EINTR, "a signal is pending");
     return &state.interrupted;
 }
 
+Result<void> wait_for_signal(Thread& thread, const struct timespec* timeout) {
+    // A day at a time when there is no timeout: the interrupt ends it.
+    struct timespec left = timeout ? *timeout : timespec{86400, 0};
+    while (true) {
+        const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
+        struct timespec remaining = left;
+        auto slept = [&] {
+            BlockingScope waiting(thread.kernel().lock());
+            return thread.kernel().target().sleep(CLOCK_MONOTONIC, false, left, &remaining,
+                                                  interrupted);
+        }();
+        if (slept.is_error() && slept.error().code() != EINTR)
+            return slept.error();
+        if (pending_signals_of(thread) & (~thread.signal_mask | thread.waiting_for))
+            return Error(EINTR, "a signal arrived");
+        if (!slept.is_error() && timeout)
+            return Error(EAGAIN, "timed out");
+        if (slept.is_error())
+            left = remaining;
+        else
+            left = timespec{86400, 0};
+    }
+}
+
 Result<void> deliver_pending_signals(Thread& thread) {
-    uint64_t ready = thread.pending_signals & ~thread.signal_mask;
+    uint64_t ready = pending_signals_of(thread) & ~thread.signal_mask;
     if (!ready)
         return {};
     int signal = __builtin_ctzll(ready) + 1;
-    thread.pending_signals &= ~signal_bit(signal);
-    return raise_signal(thread, signal, thread.pending_info[signal], false);
+    siginfo_t info = take_pending_signal(thread, signal);
+    return raise_signal(thread, signal, info, false);
 }
 
 Result<long> return_from_signal(Thread& thread) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <signal.h>
+#include <time.h>
 
 #include "base/result.h"
 
@@ -16,6 +17,17 @@ class Thread;
 constexpr uint64_t signal_bit(int signal) {
     return 1ull << (signal - 1);
 }
+
+// The signals pending for `thread`: its own and its process's.
+uint64_t pending_signals_of(Thread& thread);
+
+// Takes pending `signal` (the thread's own first, else the process's) and
+// returns what it was sent with.
+siginfo_t take_pending_signal(Thread& thread, int signal);
+
+// A process-directed signal that every thread blocks: pending on the
+// process; a thread waiting for it in rt_sigtimedwait is interrupted.
+void post_process_signal(Thread& sender, int signal, const siginfo_t& info);
 
 // Acts on `signal` for the calling thread, whose interrupted context is
 // thread.context: runs the program's handler, ignores it, or ends the
@@ -43,6 +55,11 @@ Result<const uint8_t*> begin_interruptible_wait(Thread& thread);
 // handler's frame saves -EPIPE as the result; the default action ends the
 // process). Other results pass through unchanged.
 Result<long> signal_broken_pipe(Thread& thread, Result<long> result);
+
+// Waits (without the kernel lock) until a signal the thread does not block,
+// or one of thread.waiting_for, is pending: EINTR then; EAGAIN when
+// `timeout` (relative, may be null for none) passes first.
+Result<void> wait_for_signal(Thread& thread, const struct timespec* timeout);
 
 // Delivers the lowest pending signal the mask no longer blocks, if any.
 Result<void> deliver_pending_signals(Thread& thread);

@@ -35,6 +35,13 @@ public:
     // frame of the current syscall or fault): signal delivery and
     // rt_sigreturn change them.
     ucontext_t* context = nullptr;
+    // rt_sigtimedwait(2): the signals the thread waits for (blocked ones
+    // among them still interrupt its wait).
+    uint64_t waiting_for = 0;
+    // rt_sigsuspend(2): the mask a handler's return restores instead of the
+    // temporary one in signal_mask.
+    bool restore_mask_after_handler = false;
+    uint64_t mask_after_handler = 0;
     pid_t host_tid = 0;         // the host thread running it (interrupts)
     bool exit_started = false;  // it left (or is leaving) program code for good
 

@@ -30,7 +30,7 @@ long handle_syscall(void* thread_pointer, long number, const uint64_t arguments[
     KernelEntryScope held(thread.kernel().lock());
     thread.context = context;
     long result = dispatch_syscall(thread, number, args);
-    if (thread.pending_signals & ~thread.signal_mask) {
+    if (pending_signals_of(thread) & ~thread.signal_mask) {
         // The handler's frame must hold the syscall's result.
         context->uc_mcontext.gregs[REG_RAX] = result;
         if (!deliver_pending_signals(thread).is_error())

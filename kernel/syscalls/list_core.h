@@ -13,7 +13,6 @@
     X(mlock, sys_mlock, "px", partial)                            \
     X(munlock, sys_munlock, "px", partial)                        \
     X(exit_group, sys_exit_group, "d", supported)                 \
-    X(kill, sys_kill, "dd", partial)                              \
     X(wait4, sys_wait4, "dpxp", partial)                          \
     X(getpid, sys_getpid, "", supported)                          \
     X(getppid, sys_getppid, "", supported)                        \

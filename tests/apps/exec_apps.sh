@@ -36,9 +36,11 @@ ulimit -c 0  # abort() must not leave core files
 
 readonly VARIANTS=(glibc glibc-static musl musl-static)
 readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_budget mmap_test
-    proc_self dev_files misc_syscalls unknown_syscall signals threads credentials hardening_mman)
+    proc_self dev_files misc_syscalls unknown_syscall signals threads credentials hardening_mman
+    thread_signals)
 # Programs run without arguments, natively and under myst, same output.
-readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials)
+readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials
+    thread_signals)
 readonly MOTD="Welcome to the myst test image."
 readonly NATIVE_TIMEOUT=60 MYST_TIMEOUT=120
 
