@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "base/size_parse.h"
@@ -176,7 +177,10 @@ int run_exec_linux(const ExecOptions& options) {
     auto plan = make_plan(options);
     if (plan.is_error())
         return report_failure("exec-linux", plan.error());
-    LinuxTarget target;
+    // MYST_NO_OPENAT2=1 tests hostfs's walk for hosts without openat2(2).
+    const char* no_openat2 = std::getenv("MYST_NO_OPENAT2");
+    LinuxTarget target(
+        {.use_openat2 = no_openat2 == nullptr || std::string_view(no_openat2) == "0"});
     auto root = open_root_filesystem(target, options.rootfs, plan.value().image);
     if (root.is_error())
         return report_failure("exec-linux", root.error());
@@ -243,7 +247,8 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
         "Requirements: x86-64 Linux 5.11 or later (Syscall User Dispatch). FSGSBASE\n"
         "is used when the CPU offers it (faster syscalls); without it, or with\n"
         "MYST_NO_FSGSBASE=1 in myst's environment, the entry switches FS with\n"
-        "arch_prctl.");
+        "arch_prctl. hostfs opens host files with openat2(2) where the host has it\n"
+        "(Linux 5.6), else (or with MYST_NO_OPENAT2=1) one name at a time.");
     app->add_option("rootfs", options->rootfs,
                     "CPIO image, ext2 image or host directory (insecure)")
         ->required();
