@@ -46,6 +46,7 @@ public:
     Result<void> node_chmod(int node, mode_t mode) override;
     Result<void> node_chown(int node, uid_t uid, gid_t gid) override;
     Result<void> node_set_times(int node, const struct timespec times[2]) override;
+    Result<std::string> path_canonical(const std::string& path) override;
 
     Result<void*> memory_reserve(size_t size) override;
     Result<void> memory_commit(void* address, size_t size, int protection) override;

@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <memory>
 
 #include "target/linux_target.h"
@@ -261,6 +262,13 @@ Result<void> LinuxTarget::node_set_times(int node, const struct timespec times[2
     // Hosts before utimensat(AT_EMPTY_PATH): the magic link leads to the
     // node's object (a symlink itself, not what it names).
     return check(::utimensat(AT_FDCWD, descriptor_path(node).c_str(), times, 0), "utimensat");
+}
+
+Result<std::string> LinuxTarget::path_canonical(const std::string& path) {
+    std::unique_ptr<char, void (*)(void*)> resolved(::realpath(path.c_str(), nullptr), ::free);
+    if (!resolved)
+        return Error(errno, "realpath " + path);
+    return std::string(resolved.get());
 }
 
 }  // namespace myst

@@ -85,6 +85,10 @@ public:
     // times: {atime, mtime} with UTIME_NOW / UTIME_OMIT as utimensat(2).
     virtual Result<void> node_set_times(int node, const struct timespec times[2]) = 0;
 
+    // The host's canonical form of `path` (realpath(3): absolute, no ".",
+    // "..", or symlink), for checking a path against the operator's list.
+    virtual Result<std::string> path_canonical(const std::string& path) = 0;
+
     // --- Memory: the kernel's one reserved region and fixed-address images. ---
     // Reserves (PROT_NONE) `size` bytes anywhere.
     virtual Result<void*> memory_reserve(size_t size) = 0;

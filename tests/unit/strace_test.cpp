@@ -98,6 +98,9 @@ public:
     Result<void> node_set_times(int node, const struct timespec times[2]) override {
         return m_host.node_set_times(node, times);
     }
+    Result<std::string> path_canonical(const std::string& path) override {
+        return m_host.path_canonical(path);
+    }
     Result<void*> memory_reserve(size_t size) override { return m_host.memory_reserve(size); }
     Result<void> memory_commit(void* address, size_t size, int protection) override {
         return m_host.memory_commit(address, size, protection);

@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 
 #include "base/size_parse.h"
 #include "entry/entry.h"
@@ -36,9 +39,10 @@ struct ExecOptions {
     bool strace = false;
     bool strace_failing = false;
     std::string strace_filter;
-    std::vector<std::string> mounts;       // <host path>=<target>
-    std::vector<std::string> public_keys;  // --pubkey: trusted signers of ext2 images
-    std::vector<std::string> root_hashes;  // --roothash: trusted ext2 root hashes
+    std::vector<std::string> mounts;           // <host path>=<target>
+    std::vector<std::string> public_keys;      // --pubkey: trusted signers of ext2 images
+    std::vector<std::string> root_hashes;      // --roothash: trusted ext2 root hashes
+    std::vector<std::string> mountable_paths;  // --allow-mount-source: for mount(2)
     std::vector<std::string> program_arguments;
 };
 
@@ -120,6 +124,34 @@ Result<std::vector<MountRequest>> plan_mounts(const ExecOptions& options, const 
     return mounts;
 }
 
+Result<std::string> canonical_host_path(const std::string& path, const std::string& what) {
+    std::unique_ptr<char, void (*)(void*)> resolved(::realpath(path.c_str(), nullptr), ::free);
+    if (!resolved)
+        return Error(errno, what + " " + path);
+    return std::string(resolved.get());
+}
+
+// What the program may mount(2): the sources of the run's own mounts and
+// the listed paths, canonical so that the kernel's check compares like
+// with like.
+Result<std::vector<std::string>> plan_mountable_paths(const ExecOptions& options,
+                                                      const AppConfig& config,
+                                                      const std::vector<MountRequest>& mounts) {
+    std::vector<std::string> paths;
+    for (const MountRequest& mount : mounts) {
+        // A missing source fails its own mount, with a better message.
+        if (!mount.source.empty() && mount.source.front() == '/')
+            if (auto canonical = canonical_host_path(mount.source, "mount source");
+                !canonical.is_error())
+                paths.push_back(canonical.release_value());
+    }
+    for (const std::string& path : config.mountable_paths)
+        paths.push_back(TRY(canonical_host_path(path, "config MountablePaths")));
+    for (const std::string& path : options.mountable_paths)
+        paths.push_back(TRY(canonical_host_path(path, "--allow-mount-source")));
+    return paths;
+}
+
 Result<ExecPlan> make_plan(const ExecOptions& options) {
     ExecPlan plan;
     AppConfig config;
@@ -168,6 +200,7 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
         plan.kernel.image_cache_bytes = size.value();
     }
     plan.mounts = TRY(plan_mounts(options, config, plan.image));
+    plan.kernel.mountable_paths = TRY(plan_mountable_paths(options, config, plan.mounts));
     // mount(2) inside the program trusts what the command line trusts.
     plan.kernel.image_trust = TRY(load_image_trust(plan.image));
     return plan;
@@ -237,7 +270,12 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
         "key path; key release by attestation comes later).\n"
         "The program may mount(2) ext2 images (source: a host path; data\n"
         "\"key=<hex>\" for an encrypted one), host directories (\"hostfs\") and\n"
-        "ramfs/tmpfs; those images are trusted by the same --pubkey/--roothash.\n\n"
+        "ramfs/tmpfs; those images are trusted by the same --pubkey/--roothash.\n"
+        "Its ext2 and hostfs sources must be host paths the operator named: a\n"
+        "--mount or config \"Mount\" source, or a path given with\n"
+        "--allow-mount-source or config \"MountablePaths\" (a directory allows what\n"
+        "is beneath it; compared after resolving \"..\" and symlinks); any other\n"
+        "source is EPERM.\n\n"
         "Example:\n  myst " +
         name +
         " rootfs.cpio /bin/hello\n"
@@ -267,6 +305,10 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     app->add_option("--mount", options->mounts,
                     "Mount <host path>=<target>: a directory as hostfs (insecure), an ext2 image")
         ->allow_extra_args(false);  // one value per --mount; repeat it for more
+    app->add_option("--allow-mount-source", options->mountable_paths,
+                    "Let the program mount(2) this host path (an image, or a directory and "
+                    "what is beneath it; repeatable)")
+        ->allow_extra_args(false);
     app->add_option("--pubkey", options->public_keys,
                     "Trust ext2 images signed with this RSA public key (PEM; repeatable)")
         ->allow_extra_args(false);
