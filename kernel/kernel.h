@@ -44,6 +44,11 @@ struct KernelConfig {
     // The verified cache of each ext2 image mounted with mount(2).
     uint64_t image_cache_bytes = blk::default_image_cache_bytes;
     blk::ImageTrust image_trust{.root_hashes = {}, .public_keys = {}, .trust_image_fssig = true};
+    // The host paths the program may mount(2) as ext2 or hostfs: canonical
+    // (realpath) host paths, each allowing itself and what is beneath it.
+    // The operator names them (--mount sources, config Mount sources,
+    // MountablePaths, --allow-mount-source); empty: none.
+    std::vector<std::string> mountable_paths;
 };
 
 class Kernel {

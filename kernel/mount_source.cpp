@@ -26,7 +26,44 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2(Target& target, const MountSou
     return filesystem;
 }
 
+bool allowed_by(const std::vector<std::string>& allowed, const std::string& canonical) {
+    for (const std::string& entry : allowed) {
+        if (entry == "/" || canonical == entry ||
+            (canonical.starts_with(entry) && canonical[entry.size()] == '/'))
+            return true;
+    }
+    return false;
+}
+
+Error refused(const std::string& path) {
+    return Error(EPERM, path +
+                            " is not a host path the operator allowed to mount "
+                            "(--mount, --allow-mount-source, \"MountablePaths\")");
+}
+
 }  // namespace
+
+Result<std::string> check_mountable(Target& target, const std::vector<std::string>& allowed,
+                                    const std::string& path) {
+    auto canonical = target.path_canonical(path);
+    if (!canonical.is_error()) {
+        if (allowed_by(allowed, canonical.value()))
+            return canonical.release_value();
+        return refused(path);
+    }
+    // A missing source: say so only when its directory may be mounted from.
+    size_t slash = path.find_last_of('/');
+    std::string name = path.substr(slash + 1);
+    if (slash == std::string::npos || name.empty() || name == "." || name == "..")
+        return refused(path);
+    auto directory = target.path_canonical(slash == 0 ? "/" : path.substr(0, slash));
+    if (directory.is_error())
+        return refused(path);
+    std::string inside = directory.value() == "/" ? "/" + name : directory.value() + "/" + name;
+    if (!allowed_by(allowed, inside))
+        return refused(path);
+    return Error(canonical.error().code(), path + ": no such file in a mountable directory");
+}
 
 Result<MountType> mount_type_from_name(const std::string& name) {
     if (name == "ext2")

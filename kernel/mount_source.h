@@ -33,6 +33,14 @@ struct MountSource {
 // "tmpfs" (a ramfs); ENODEV otherwise, as Linux says for an unknown type.
 Result<MountType> mount_type_from_name(const std::string& name);
 
+// The canonical host path of a mount(2) source if the operator allowed it:
+// its realpath lies at or beneath one of `allowed` (canonical paths), so
+// neither ".." nor a symlink widens the list. Anything else is EPERM, with
+// no word of what the host has there; a missing path is ENOENT only when
+// its directory is allowed.
+Result<std::string> check_mountable(Target& target, const std::vector<std::string>& allowed,
+                                    const std::string& path);
+
 // Errors name the source and the reason (trust, key, corrupt image...).
 // `encrypted` (optional) says whether an ext2 image was encrypted.
 Result<std::shared_ptr<fs::FileSystem>> open_mount_source(Target& target, const MountSource& source,

@@ -2,12 +2,23 @@
 // running on Linux without a TEE (Mystikos's "linux" target).
 #pragma once
 
+#include <atomic>
+
 #include "target/target.h"
 
 namespace myst {
 
+struct LinuxTargetOptions {
+    // node_open_beneath uses openat2(2) (Linux 5.6) where the host has it;
+    // false forces the walk one component at a time that replaces it when
+    // openat2 is ENOSYS (MYST_NO_OPENAT2=1 for myst; tests run both).
+    bool use_openat2 = true;
+};
+
 class LinuxTarget final : public Target {
 public:
+    explicit LinuxTarget(LinuxTargetOptions options = {}) : m_use_openat2(options.use_openat2) {}
+
     Result<int> file_open(const std::string& path, int flags, mode_t mode) override;
     Result<void> file_close(int fd) override;
     Result<size_t> file_read(int fd, std::span<uint8_t> buffer) override;
@@ -19,18 +30,23 @@ public:
     Result<void> file_sync(int fd) override;
     Result<long> file_ioctl(int fd, unsigned long request, void* argument) override;
 
-    Result<struct stat> path_stat(const std::string& path, bool follow_symlinks) override;
-    Result<std::vector<HostDirectoryEntry>> path_list_directory(const std::string& path) override;
-    Result<std::string> path_read_link(const std::string& path) override;
-    Result<void> path_make_directory(const std::string& path, mode_t mode) override;
-    Result<void> path_remove_directory(const std::string& path) override;
-    Result<void> path_unlink(const std::string& path) override;
-    Result<void> path_rename(const std::string& from, const std::string& to) override;
-    Result<void> path_symlink(const std::string& target, const std::string& path) override;
-    Result<void> path_link(const std::string& existing, const std::string& path) override;
-    Result<void> path_chmod(const std::string& path, mode_t mode) override;
-    Result<void> path_chown(const std::string& path, uid_t uid, gid_t gid) override;
-    Result<void> path_set_times(const std::string& path, const struct timespec times[2]) override;
+    Result<int> node_open_directory(const std::string& path) override;
+    Result<int> node_open_beneath(int directory, const std::string& relative, int flags,
+                                  mode_t mode) override;
+    Result<int> node_reopen(int node, int flags) override;
+    Result<std::vector<HostDirectoryEntry>> node_list_directory(int directory) override;
+    Result<std::string> node_read_link(int node) override;
+    Result<void> node_make_directory(int directory, const std::string& name, mode_t mode) override;
+    Result<void> node_make_symlink(int directory, const std::string& name,
+                                   const std::string& target) override;
+    Result<void> node_link(int node, int directory, const std::string& name) override;
+    Result<void> node_unlink(int directory, const std::string& name, bool is_directory) override;
+    Result<void> node_rename(int from_directory, const std::string& from_name, int to_directory,
+                             const std::string& to_name) override;
+    Result<void> node_chmod(int node, mode_t mode) override;
+    Result<void> node_chown(int node, uid_t uid, gid_t gid) override;
+    Result<void> node_set_times(int node, const struct timespec times[2]) override;
+    Result<std::string> path_canonical(const std::string& path) override;
 
     Result<void*> memory_reserve(size_t size) override;
     Result<void> memory_commit(void* address, size_t size, int protection) override;
@@ -61,6 +77,10 @@ public:
     [[noreturn]] void process_exit(int status) override;
 
     void write_diagnostic(std::string_view line) override;
+
+private:
+    // Cleared for good when the host answers openat2 with ENOSYS.
+    std::atomic<bool> m_use_openat2;
 };
 
 }  // namespace myst

@@ -1,12 +1,10 @@
 // Host file services of the linux target.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <memory>
 
 #include "target/linux_target.h"
 
@@ -85,73 +83,6 @@ Result<long> LinuxTarget::file_ioctl(int fd, unsigned long request, void* argume
     if (result < 0)
         return Error(errno, "ioctl");
     return result;
-}
-
-Result<struct stat> LinuxTarget::path_stat(const std::string& path, bool follow_symlinks) {
-    struct stat st {};
-    int result = follow_symlinks ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st);
-    TRY(check(result));
-    return st;
-}
-
-Result<std::vector<HostDirectoryEntry>> LinuxTarget::path_list_directory(const std::string& path) {
-    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), ::closedir);
-    if (!dir)
-        return Error(errno, "opendir " + path);
-    std::vector<HostDirectoryEntry> entries;
-    errno = 0;
-    while (struct dirent* entry = ::readdir(dir.get())) {
-        entries.push_back({entry->d_name, entry->d_ino, entry->d_type});
-        errno = 0;
-    }
-    if (errno != 0)
-        return Error(errno, "readdir " + path);
-    return entries;
-}
-
-Result<std::string> LinuxTarget::path_read_link(const std::string& path) {
-    std::string target(4096, '\0');
-    ssize_t length = ::readlink(path.c_str(), target.data(), target.size());
-    if (length < 0)
-        return Error(errno, "readlink " + path);
-    target.resize(static_cast<size_t>(length));
-    return target;
-}
-
-Result<void> LinuxTarget::path_make_directory(const std::string& path, mode_t mode) {
-    return check(::mkdir(path.c_str(), mode));
-}
-
-Result<void> LinuxTarget::path_remove_directory(const std::string& path) {
-    return check(::rmdir(path.c_str()));
-}
-
-Result<void> LinuxTarget::path_unlink(const std::string& path) {
-    return check(::unlink(path.c_str()));
-}
-
-Result<void> LinuxTarget::path_rename(const std::string& from, const std::string& to) {
-    return check(::rename(from.c_str(), to.c_str()));
-}
-
-Result<void> LinuxTarget::path_symlink(const std::string& target, const std::string& path) {
-    return check(::symlink(target.c_str(), path.c_str()));
-}
-
-Result<void> LinuxTarget::path_link(const std::string& existing, const std::string& path) {
-    return check(::link(existing.c_str(), path.c_str()));
-}
-
-Result<void> LinuxTarget::path_chmod(const std::string& path, mode_t mode) {
-    return check(::chmod(path.c_str(), mode));
-}
-
-Result<void> LinuxTarget::path_chown(const std::string& path, uid_t uid, gid_t gid) {
-    return check(::lchown(path.c_str(), uid, gid));
-}
-
-Result<void> LinuxTarget::path_set_times(const std::string& path, const struct timespec times[2]) {
-    return check(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW));
 }
 
 }  // namespace myst

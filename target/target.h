@@ -45,21 +45,50 @@ public:
     // `argument` points to kernel memory of the request's size.
     virtual Result<long> file_ioctl(int fd, unsigned long request, void* argument) = 0;
 
-    virtual Result<struct stat> path_stat(const std::string& path, bool follow_symlinks) = 0;
-    virtual Result<std::vector<HostDirectoryEntry>> path_list_directory(
-        const std::string& path) = 0;
-    virtual Result<std::string> path_read_link(const std::string& path) = 0;
-    virtual Result<void> path_make_directory(const std::string& path, mode_t mode) = 0;
-    virtual Result<void> path_remove_directory(const std::string& path) = 0;
-    virtual Result<void> path_unlink(const std::string& path) = 0;
-    virtual Result<void> path_rename(const std::string& from, const std::string& to) = 0;
-    virtual Result<void> path_symlink(const std::string& target, const std::string& path) = 0;
-    virtual Result<void> path_link(const std::string& existing, const std::string& path) = 0;
-    virtual Result<void> path_chmod(const std::string& path, mode_t mode) = 0;
-    virtual Result<void> path_chown(const std::string& path, uid_t uid, gid_t gid) = 0;
+    // --- Host directories (hostfs): nodes. A node is a host O_PATH
+    // descriptor of one file, directory or symlink; every call below works
+    // on a node, or on a directory node and one name, so an object keeps
+    // its identity when it is renamed and no host path is ever resolved
+    // again from the top. No call follows a symlink or leaves the directory
+    // it starts from; `name` is one component (not "", ".", ".." and without
+    // '/'; EINVAL otherwise). Nodes are closed with file_close.
+
+    // The directory a mount names (an absolute path the operator or the
+    // kernel's mount check chose); ENOTDIR for anything else.
+    virtual Result<int> node_open_directory(const std::string& path) = 0;
+    // Opens `relative` beneath the directory node `directory`, as openat2(2)
+    // with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: an absolute path or a ".."
+    // above `directory` is EXDEV, a symlink on the way is ELOOP, and a
+    // final symlink is opened itself with O_PATH (ELOOP without). `flags`
+    // are O_* flags (O_PATH for a new node, O_CREAT with `mode`...).
+    virtual Result<int> node_open_beneath(int directory, const std::string& relative, int flags,
+                                          mode_t mode) = 0;
+    // A new descriptor with `flags` (O_RDONLY/O_WRONLY/O_RDWR, O_APPEND,
+    // O_TRUNC) for the regular file or directory of `node`, never a path.
+    virtual Result<int> node_reopen(int node, int flags) = 0;
+    virtual Result<std::vector<HostDirectoryEntry>> node_list_directory(int directory) = 0;
+    virtual Result<std::string> node_read_link(int node) = 0;
+    virtual Result<void> node_make_directory(int directory, const std::string& name,
+                                             mode_t mode) = 0;
+    // A symlink `name` holding `target` (text for the kernel to walk).
+    virtual Result<void> node_make_symlink(int directory, const std::string& name,
+                                           const std::string& target) = 0;
+    // A hard link `name` in `directory` to the object of `node`.
+    virtual Result<void> node_link(int node, int directory, const std::string& name) = 0;
+    // unlink(2), or rmdir(2) when `is_directory`.
+    virtual Result<void> node_unlink(int directory, const std::string& name, bool is_directory) = 0;
+    virtual Result<void> node_rename(int from_directory, const std::string& from_name,
+                                     int to_directory, const std::string& to_name) = 0;
+    // Not for symlinks (Linux cannot change a link's mode: EOPNOTSUPP).
+    virtual Result<void> node_chmod(int node, mode_t mode) = 0;
+    // (uid_t)-1 / (gid_t)-1 keep a value; a symlink's own owner changes.
+    virtual Result<void> node_chown(int node, uid_t uid, gid_t gid) = 0;
     // times: {atime, mtime} with UTIME_NOW / UTIME_OMIT as utimensat(2).
-    virtual Result<void> path_set_times(const std::string& path,
-                                        const struct timespec times[2]) = 0;
+    virtual Result<void> node_set_times(int node, const struct timespec times[2]) = 0;
+
+    // The host's canonical form of `path` (realpath(3): absolute, no ".",
+    // "..", or symlink), for checking a path against the operator's list.
+    virtual Result<std::string> path_canonical(const std::string& path) = 0;
 
     // --- Memory: the kernel's one reserved region and fixed-address images. ---
     // Reserves (PROT_NONE) `size` bytes anywhere.

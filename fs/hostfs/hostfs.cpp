@@ -20,15 +20,31 @@ Result<void> check_name(std::string_view name) {
     return {};
 }
 
+// Closes the host descriptor when it goes out of scope.
+class HostFd {
+public:
+    HostFd(Target& target, int fd) : m_target(target), m_fd(fd) {}
+    ~HostFd() { (void)m_target.file_close(m_fd); }
+    HostFd(const HostFd&) = delete;
+    HostFd& operator=(const HostFd&) = delete;
+    int get() const { return m_fd; }
+
+private:
+    Target& m_target;
+    int m_fd;
+};
+
+// One host object, held by its host node (an O_PATH descriptor) rather
+// than by a path: renaming it, or anything above it, changes nothing for
+// us, and every host call starts from a node of this mount with one
+// checked name, so nothing the program renames or plants can lead out.
 class HostInode final : public Inode {
 public:
-    HostInode(HostFileSystem& fs, uint64_t ino, mode_t type, std::string relative);
+    HostInode(HostFileSystem& fs, uint64_t ino, mode_t type, int node);
 
     HostFileSystem& hostfs() const;
     Target& target() const;
-    // The host path: the mounted directory plus our relative path.
-    std::string host_path() const;
-    std::string child_path(std::string_view name) const;
+    int node() const { return m_node.get(); }
 
     Result<std::shared_ptr<Inode>> lookup(std::string_view name) override;
     Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override;
@@ -51,48 +67,29 @@ public:
     Result<void> set_times(const struct timespec times[2]) override;
     Result<std::shared_ptr<OpenFile>> open(const PathRef& path, int flags) override;
 
-    // Opens the host file itself (never through a final symlink).
-    Result<int> open_host(int flags) const;
-
 protected:
     Result<struct stat> read_stat() override;
 
 private:
     Result<std::shared_ptr<Inode>> make_child(std::string_view name) const;
 
-    std::string m_relative;  // "" for the root, else "/a/b"
+    HostFd m_node;
 };
 
 class HostFileSystem final : public FileSystem {
 public:
-    HostFileSystem(Target& target, std::string host_root, uint64_t root_ino)
-        : m_target(target), m_host_root(std::move(host_root)) {
-        m_root = std::make_shared<HostInode>(*this, root_ino, S_IFDIR, "");
+    // Takes the root's node.
+    HostFileSystem(Target& target, int root_node, uint64_t root_ino) : m_target(target) {
+        m_root = std::make_shared<HostInode>(*this, root_ino, S_IFDIR, root_node);
     }
 
     std::shared_ptr<Inode> root() override { return m_root; }
     std::string_view type_name() const override { return "hostfs"; }
     Target& target() const { return m_target; }
-    const std::string& host_root() const { return m_host_root; }
 
 private:
     Target& m_target;
-    std::string m_host_root;
     std::shared_ptr<HostInode> m_root;
-};
-
-// Closes the host descriptor when it goes out of scope.
-class HostFd {
-public:
-    HostFd(Target& target, int fd) : m_target(target), m_fd(fd) {}
-    ~HostFd() { (void)m_target.file_close(m_fd); }
-    HostFd(const HostFd&) = delete;
-    HostFd& operator=(const HostFd&) = delete;
-    int get() const { return m_fd; }
-
-private:
-    Target& m_target;
-    int m_fd;
 };
 
 // An open regular host file: I/O on one host descriptor.
@@ -139,8 +136,8 @@ private:
     Target& m_target;
 };
 
-HostInode::HostInode(HostFileSystem& fs, uint64_t ino, mode_t type, std::string relative)
-    : Inode(fs, ino, type), m_relative(std::move(relative)) {}
+HostInode::HostInode(HostFileSystem& fs, uint64_t ino, mode_t type, int node)
+    : Inode(fs, ino, type), m_node(fs.target(), node) {}
 
 HostFileSystem& HostInode::hostfs() const {
     return static_cast<HostFileSystem&>(file_system());
@@ -150,24 +147,20 @@ Target& HostInode::target() const {
     return hostfs().target();
 }
 
-std::string HostInode::host_path() const {
-    if (m_relative.empty() && hostfs().host_root().empty())
-        return "/";
-    return hostfs().host_root() + m_relative;
-}
-
-std::string HostInode::child_path(std::string_view name) const {
-    return hostfs().host_root() + m_relative + "/" + std::string(name);
-}
-
 Result<struct stat> HostInode::read_stat() {
-    return target().path_stat(host_path(), false);
+    return target().file_stat(node());
 }
 
 Result<std::shared_ptr<Inode>> HostInode::make_child(std::string_view name) const {
-    struct stat st = TRY(target().path_stat(child_path(name), false));
-    return std::shared_ptr<Inode>(std::make_shared<HostInode>(
-        hostfs(), st.st_ino, st.st_mode, m_relative + "/" + std::string(name)));
+    // O_PATH | O_NOFOLLOW: a symlink becomes a link inode for the VFS to walk.
+    int child = TRY(target().node_open_beneath(node(), std::string(name), O_PATH | O_NOFOLLOW, 0));
+    auto st = target().file_stat(child);
+    if (st.is_error()) {
+        (void)target().file_close(child);
+        return st.release_error();
+    }
+    return std::shared_ptr<Inode>(
+        std::make_shared<HostInode>(hostfs(), st.value().st_ino, st.value().st_mode, child));
 }
 
 Result<std::shared_ptr<Inode>> HostInode::lookup(std::string_view name) {
@@ -180,7 +173,7 @@ Result<std::shared_ptr<Inode>> HostInode::lookup(std::string_view name) {
 Result<void> HostInode::read_directory(uint64_t cookie, const DirectoryVisitor& visit) {
     if (!is_directory())
         return Error(ENOTDIR, "not a directory");
-    std::vector<HostDirectoryEntry> entries = TRY(target().path_list_directory(host_path()));
+    std::vector<HostDirectoryEntry> entries = TRY(target().node_list_directory(node()));
     uint64_t index = 0;
     for (const HostDirectoryEntry& entry : entries) {
         if (entry.name == "." || entry.name == ".." || check_name(entry.name).is_error())
@@ -202,13 +195,13 @@ Result<std::shared_ptr<Inode>> HostInode::create(std::string_view name,
     const mode_t permissions = attributes.mode & 07777;
     switch (attributes.mode & S_IFMT) {
         case S_IFREG: {
-            int fd = TRY(target().file_open(child_path(name),
-                                            O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, permissions));
+            int fd = TRY(target().node_open_beneath(node(), std::string(name),
+                                                    O_CREAT | O_EXCL | O_WRONLY, permissions));
             HostFd closer(target(), fd);
             break;
         }
         case S_IFDIR:
-            TRY(target().path_make_directory(child_path(name), permissions));
+            TRY(target().node_make_directory(node(), std::string(name), permissions));
             break;
         default:
             return Error(EPERM, "hostfs makes only files, directories and symlinks");
@@ -223,7 +216,7 @@ Result<std::shared_ptr<Inode>> HostInode::create_symlink(std::string_view name,
         return Error(ENOTDIR, "not a directory");
     TRY(check_name(name));
     // The host stores the text; only our VFS ever follows it.
-    TRY(target().path_symlink(std::string(link_target), child_path(name)));
+    TRY(target().node_make_symlink(node(), std::string(name), std::string(link_target)));
     return make_child(name);
 }
 
@@ -232,17 +225,17 @@ Result<void> HostInode::link(std::string_view name, const std::shared_ptr<Inode>
     if (!source || &source->file_system() != &file_system())
         return Error(EXDEV, "hard link across file systems");
     TRY(check_name(name));
-    return target().path_link(source->host_path(), child_path(name));
+    return target().node_link(source->node(), node(), std::string(name));
 }
 
 Result<void> HostInode::unlink(std::string_view name) {
     TRY(check_name(name));
-    return target().path_unlink(child_path(name));
+    return target().node_unlink(node(), std::string(name), false);
 }
 
 Result<void> HostInode::remove_directory(std::string_view name) {
     TRY(check_name(name));
-    return target().path_remove_directory(child_path(name));
+    return target().node_unlink(node(), std::string(name), true);
 }
 
 Result<void> HostInode::rename(std::string_view old_name, Inode& new_parent,
@@ -252,53 +245,49 @@ Result<void> HostInode::rename(std::string_view old_name, Inode& new_parent,
         return Error(EXDEV, "rename across file systems");
     TRY(check_name(old_name));
     TRY(check_name(new_name));
-    return target().path_rename(child_path(old_name), destination->child_path(new_name));
-}
-
-Result<int> HostInode::open_host(int flags) const {
-    return target().file_open(host_path(), flags | O_NOFOLLOW, 0);
+    return target().node_rename(node(), std::string(old_name), destination->node(),
+                                std::string(new_name));
 }
 
 Result<size_t> HostInode::read_at(uint64_t offset, std::span<uint8_t> buffer) {
     if (!is_regular())
         return Inode::read_at(offset, buffer);
-    HostFd fd(target(), TRY(open_host(O_RDONLY)));
+    HostFd fd(target(), TRY(target().node_reopen(node(), O_RDONLY)));
     return target().file_pread(fd.get(), buffer, offset);
 }
 
 Result<size_t> HostInode::write_at(uint64_t offset, std::span<const uint8_t> data) {
     if (!is_regular())
         return Inode::write_at(offset, data);
-    HostFd fd(target(), TRY(open_host(O_WRONLY)));
+    HostFd fd(target(), TRY(target().node_reopen(node(), O_WRONLY)));
     return target().file_pwrite(fd.get(), data, offset);
 }
 
 Result<void> HostInode::truncate(uint64_t size) {
     if (!is_regular())
         return Inode::truncate(size);
-    HostFd fd(target(), TRY(open_host(O_WRONLY)));
+    HostFd fd(target(), TRY(target().node_reopen(node(), O_WRONLY)));
     return target().file_truncate(fd.get(), size);
 }
 
 Result<std::string> HostInode::read_link() {
     if (!is_symlink())
         return Inode::read_link();
-    return target().path_read_link(host_path());
+    return target().node_read_link(node());
 }
 
 Result<void> HostInode::chmod(mode_t permissions) {
-    // The host's chmod(2) would follow a symlink.
     if (is_symlink())
         return Error(EOPNOTSUPP, "cannot change the mode of a symbolic link");
-    return target().path_chmod(host_path(), permissions & 07777);
+    return target().node_chmod(node(), permissions & 07777);
 }
 
 Result<void> HostInode::chown(uid_t uid, gid_t gid) {
-    return target().path_chown(host_path(), uid, gid);
+    return target().node_chown(node(), uid, gid);
 }
 
 Result<void> HostInode::set_times(const struct timespec times[2]) {
-    return target().path_set_times(host_path(), times);
+    return target().node_set_times(node(), times);
 }
 
 Result<std::shared_ptr<OpenFile>> HostInode::open(const PathRef& path, int flags) {
@@ -307,7 +296,7 @@ Result<std::shared_ptr<OpenFile>> HostInode::open(const PathRef& path, int flags
     if (!is_regular())
         return Error(ENXIO, "hostfs opens only regular files and directories");
     int host_flags = (flags & O_ACCMODE) | (flags & O_APPEND);
-    int fd = TRY(open_host(host_flags));
+    int fd = TRY(target().node_reopen(node(), host_flags));
     return std::shared_ptr<OpenFile>(std::make_shared<HostOpenFile>(path, flags, target(), fd));
 }
 
@@ -316,18 +305,16 @@ Result<std::shared_ptr<OpenFile>> HostInode::open(const PathRef& path, int flags
 Result<std::shared_ptr<FileSystem>> create_hostfs(Target& target, const std::string& host_root) {
     if (host_root.empty() || host_root.front() != '/')
         return Error::invalid("hostfs needs an absolute host directory: '" + host_root + "'");
-    std::string root = host_root;
-    while (root.size() > 1 && root.back() == '/')
-        root.pop_back();
-    if (root == "/")
-        root.clear();  // children are "/name"
-    auto st = target.path_stat(root.empty() ? "/" : root, true);
-    if (st.is_error())
+    auto root = target.node_open_directory(host_root);
+    if (root.is_error())
+        return root.release_error().with_context("hostfs directory " + host_root);
+    auto st = target.file_stat(root.value());
+    if (st.is_error()) {
+        (void)target.file_close(root.value());
         return st.release_error().with_context("hostfs directory " + host_root);
-    if (!S_ISDIR(st.value().st_mode))
-        return Error(ENOTDIR, "hostfs directory " + host_root + " is not a directory");
+    }
     return std::shared_ptr<FileSystem>(
-        std::make_shared<HostFileSystem>(target, std::move(root), st.value().st_ino));
+        std::make_shared<HostFileSystem>(target, root.value(), st.value().st_ino));
 }
 
 }  // namespace myst::fs

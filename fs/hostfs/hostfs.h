@@ -2,12 +2,16 @@
 // nature: the host sees every byte and can change anything at any time; it
 // is for development and explicitly requested mounts only.
 //
-// Every host access goes through the Target. The host never resolves a
-// path on our behalf beyond single names we checked: symlinks are returned
-// to the VFS as links and walked there, ".." is handled by the VFS chain,
-// and final components are opened with O_NOFOLLOW, so paths cannot leave
-// the host directory through anything the program does. Devices, fifos and
-// sockets on the host are listed but cannot be opened (ENXIO).
+// Every host access goes through the Target's host nodes: each inode holds
+// an O_PATH descriptor of its host object, and every call names one
+// checked component beneath the node of a directory of this mount
+// (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or a walk that does the
+// same). The host never resolves a path on our behalf: symlinks are
+// returned to the VFS as links and walked there, ".." is handled by the
+// VFS chain, and an inode stays its object when it or a directory above it
+// is renamed, so a symlink planted at its old name is never followed and
+// nothing the program does leads out of the host directory. Devices, fifos
+// and sockets on the host are listed but cannot be opened (ENXIO).
 #pragma once
 
 #include <memory>

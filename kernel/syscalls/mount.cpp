@@ -4,7 +4,9 @@
 // from myst mkext2 (its source a host path; verified against the trust the
 // command line gave, decrypted with a `key=<128 hex digits>` option), a host
 // directory ("hostfs") or a fresh ramfs ("ramfs", "tmpfs"). The data string
-// is Linux's comma-separated options.
+// is Linux's comma-separated options. An ext2 or hostfs source must lie at
+// or beneath a host path the operator listed (KernelConfig::mountable_paths):
+// being root inside the program is no claim on the host's files.
 #include <sys/mount.h>
 
 #include <string>
@@ -153,6 +155,18 @@ Result<long> sys_mount(Thread& thread, const SyscallArgs& args) {
     if (!effective_identity(thread).is_root())
         return Error(EPERM, "mount needs root");
     MountCall call = TRY(read_mount_call(thread, args));
+    if (call.source.type != MountType::ramfs) {
+        auto allowed =
+            check_mountable(thread.kernel().target(), thread.kernel().config().mountable_paths,
+                            call.source.host_path);
+        if (allowed.is_error()) {
+            // One line naming the path, never what the host keeps there.
+            thread.kernel().target().write_diagnostic("myst: mount: " + allowed.error().message());
+            return allowed.release_error();
+        }
+        // The checked path is what gets opened, not the text to resolve again.
+        call.source.host_path = allowed.release_value();
+    }
     std::string target = TRY(path_argument(thread, args.address(1)));
     fs::Lookup at = TRY(lookup_at(thread, AT_FDCWD, target));
     fs::PathRef point = TRY(vfs_of(thread).resolve(at, target));

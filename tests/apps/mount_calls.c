@@ -2,9 +2,11 @@
  * inside a program under myst. IMAGE is a host path of a plain myst mkext2
  * image holding /etc/motd ("Hello World!"); ENCRYPTED one made with
  * --encrypt, holding note.txt ("top secret"); KEYHEX its 64-byte key in hex;
- * HOSTDIR a host directory holding hello.txt ("from the host"), into which
- * the program writes written.txt. Prints one verdict per check. Only for
- * myst: mounting a host file needs no loop device here, unlike Linux. */
+ * HOSTDIR a host directory holding hello.txt ("from the host") and the
+ * symlink to_root -> /, into which the program writes written.txt. The
+ * operator allows mounting the directory holding all of them and nothing
+ * else. Prints one verdict per check. Only for myst: mounting a host file
+ * needs no loop device here, unlike Linux. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,12 +118,33 @@ static void bad_calls(const char* image) {
     expect_errno(mount(image, "/missing", "ext2", 0, NULL), ENOENT, "a missing mount point");
     expect_errno(mount(image, "/mnt/a/../../etc/motd", "ext2", 0, NULL), ENOENT,
                  "a mount point through a missing directory");
-    expect_errno(mount("/no/such/image", "/mnt", "ext2", 0, NULL), ENOENT, "a missing image");
+    char missing[4200];
+    snprintf(missing, sizeof missing, "%.4000s.missing", image);
+    expect_errno(mount(missing, "/mnt", "ext2", 0, NULL), ENOENT, "a missing image");
     expect_errno(mount(image, "/mnt", "ext2", MS_BIND, NULL), EINVAL, "a bind mount");
     expect_errno(mount(image, "/mnt", "ext2", 0, "nonsense"), EINVAL, "an unknown option");
     expect_errno(umount2("/mnt", 0), EINVAL, "umount2 of a directory that is not a mount");
     expect_errno(umount2("/", 0), EBUSY, "umount2 of /");
     expect_errno(umount2("/mnt", 0x100), EINVAL, "umount2 with unknown flags");
+}
+
+/* Only what the operator listed: neither other host paths nor ".." or a
+ * symlink out of the listed directory. */
+static void not_allowed(const char* directory) {
+    mkdir("/mnt/x", 0755);
+    expect_errno(mount("/", "/mnt/x", "hostfs", 0, NULL), EPERM, "a hostfs mount of the host's /");
+    expect_errno(mount("/etc/passwd", "/mnt/x", "ext2", 0, NULL), EPERM,
+                 "an ext2 mount of a host file not listed");
+    expect_errno(mount("/no/such/image", "/mnt/x", "ext2", 0, NULL), EPERM,
+                 "a missing path not listed");
+    char path[4200];
+    snprintf(path, sizeof path, "%.4000s/../../../../../../../../etc", directory);
+    expect_errno(mount(path, "/mnt/x", "hostfs", 0, NULL), EPERM, "a listed path with ..");
+    snprintf(path, sizeof path, "%.4000s/to_root", directory);
+    expect_errno(mount(path, "/mnt/x", "hostfs", 0, NULL), EPERM, "a symlink out of a listed path");
+    snprintf(path, sizeof path, "%.4000s/to_root/etc/passwd", directory);
+    expect_errno(mount(path, "/mnt/x", "ext2", 0, NULL), EPERM, "a file through that symlink");
+    expect_errno(access("/mnt/x/etc", F_OK), ENOENT, "nothing got mounted");
 }
 
 int main(int argc, char** argv) {
@@ -134,6 +157,7 @@ int main(int argc, char** argv) {
     host_directory(argv[4]);
     ramfs();
     bad_calls(argv[1]);
+    not_allowed(argv[4]);
     if (setuid(1000) == 0)
         expect_errno(mount("none", "/mnt", "tmpfs", 0, NULL), EPERM, "mount as a user");
     return verdict_finish();

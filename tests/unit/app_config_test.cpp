@@ -204,6 +204,18 @@ TEST(AppConfig, WrongTypesNameTheKey) {
         EXPECT_EQ(parse_error(c.json), c.message) << c.json;
 }
 
+TEST(AppConfig, MountablePathsAreAbsoluteHostPaths) {
+    AppConfig config = parse_ok(R"({"MountablePaths": ["/srv/images", "/data/one.ext2"]})");
+    EXPECT_EQ(config.mountable_paths, (std::vector<std::string>{"/srv/images", "/data/one.ext2"}));
+    EXPECT_EQ(parse_ok(R"({"MountablePaths": "/srv"})").mountable_paths,
+              std::vector<std::string>{"/srv"});
+    EXPECT_TRUE(parse_ok("{}").mountable_paths.empty());
+    EXPECT_EQ(parse_error(R"({"MountablePaths": ["/srv", "images"]})"),
+              "config.json: MountablePaths[1]: 'images' is not an absolute path");
+    EXPECT_EQ(parse_error(R"({"MountablePaths": [1]})"),
+              "config.json: MountablePaths[0]: expected a string, got an integer");
+}
+
 TEST(AppConfig, IgnoredKeysAreNotTypeChecked) {
     AppConfig config =
         parse_ok(R"({"Debug": "maybe", "ThreadStackSize": [], "MaxThreads": null, "X": {}})");

@@ -58,39 +58,48 @@ public:
     Result<long> file_ioctl(int fd, unsigned long request, void* argument) override {
         return m_host.file_ioctl(fd, request, argument);
     }
-    Result<struct stat> path_stat(const std::string& path, bool follow_symlinks) override {
-        return m_host.path_stat(path, follow_symlinks);
+    Result<int> node_open_directory(const std::string& path) override {
+        return m_host.node_open_directory(path);
     }
-    Result<std::vector<HostDirectoryEntry>> path_list_directory(const std::string& path) override {
-        return m_host.path_list_directory(path);
+    Result<int> node_open_beneath(int directory, const std::string& relative, int flags,
+                                  mode_t mode) override {
+        return m_host.node_open_beneath(directory, relative, flags, mode);
     }
-    Result<std::string> path_read_link(const std::string& path) override {
-        return m_host.path_read_link(path);
+    Result<int> node_reopen(int node, int flags) override {
+        return m_host.node_reopen(node, flags);
     }
-    Result<void> path_make_directory(const std::string& path, mode_t mode) override {
-        return m_host.path_make_directory(path, mode);
+    Result<std::vector<HostDirectoryEntry>> node_list_directory(int directory) override {
+        return m_host.node_list_directory(directory);
     }
-    Result<void> path_remove_directory(const std::string& path) override {
-        return m_host.path_remove_directory(path);
+    Result<std::string> node_read_link(int node) override { return m_host.node_read_link(node); }
+    Result<void> node_make_directory(int directory, const std::string& name, mode_t mode) override {
+        return m_host.node_make_directory(directory, name, mode);
     }
-    Result<void> path_unlink(const std::string& path) override { return m_host.path_unlink(path); }
-    Result<void> path_rename(const std::string& from, const std::string& to) override {
-        return m_host.path_rename(from, to);
+    Result<void> node_make_symlink(int directory, const std::string& name,
+                                   const std::string& target) override {
+        return m_host.node_make_symlink(directory, name, target);
     }
-    Result<void> path_symlink(const std::string& target, const std::string& path) override {
-        return m_host.path_symlink(target, path);
+    Result<void> node_link(int node, int directory, const std::string& name) override {
+        return m_host.node_link(node, directory, name);
     }
-    Result<void> path_link(const std::string& existing, const std::string& path) override {
-        return m_host.path_link(existing, path);
+    Result<void> node_unlink(int directory, const std::string& name, bool is_directory) override {
+        return m_host.node_unlink(directory, name, is_directory);
     }
-    Result<void> path_chmod(const std::string& path, mode_t mode) override {
-        return m_host.path_chmod(path, mode);
+    Result<void> node_rename(int from_directory, const std::string& from_name, int to_directory,
+                             const std::string& to_name) override {
+        return m_host.node_rename(from_directory, from_name, to_directory, to_name);
     }
-    Result<void> path_chown(const std::string& path, uid_t uid, gid_t gid) override {
-        return m_host.path_chown(path, uid, gid);
+    Result<void> node_chmod(int node, mode_t mode) override {
+        return m_host.node_chmod(node, mode);
     }
-    Result<void> path_set_times(const std::string& path, const struct timespec times[2]) override {
-        return m_host.path_set_times(path, times);
+    Result<void> node_chown(int node, uid_t uid, gid_t gid) override {
+        return m_host.node_chown(node, uid, gid);
+    }
+    Result<void> node_set_times(int node, const struct timespec times[2]) override {
+        return m_host.node_set_times(node, times);
+    }
+    Result<std::string> path_canonical(const std::string& path) override {
+        return m_host.path_canonical(path);
     }
     Result<void*> memory_reserve(size_t size) override { return m_host.memory_reserve(size); }
     Result<void> memory_commit(void* address, size_t size, int protection) override {

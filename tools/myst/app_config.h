@@ -39,6 +39,9 @@ struct AppConfig {
     std::string hostname;                   // "Hostname"; empty: not set
     std::optional<uint64_t> memory_size;    // "MemorySize" (or the older "UserMemSize"), bytes
     std::vector<MountConfig> mounts;        // "Mount"
+    // "MountablePaths": host paths (absolute) the program may mount(2) as
+    // ext2 or hostfs, each with what is beneath it, besides Mount sources.
+    std::vector<std::string> mountable_paths;
 };
 
 // Parses the text of a config file; `source` (the file name) starts every error.

@@ -6,8 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 
 #include "base/size_parse.h"
 #include "entry/entry.h"
@@ -36,9 +40,10 @@ struct ExecOptions {
     bool strace = false;
     bool strace_failing = false;
     std::string strace_filter;
-    std::vector<std::string> mounts;       // <host path>=<target>
-    std::vector<std::string> public_keys;  // --pubkey: trusted signers of ext2 images
-    std::vector<std::string> root_hashes;  // --roothash: trusted ext2 root hashes
+    std::vector<std::string> mounts;           // <host path>=<target>
+    std::vector<std::string> public_keys;      // --pubkey: trusted signers of ext2 images
+    std::vector<std::string> root_hashes;      // --roothash: trusted ext2 root hashes
+    std::vector<std::string> mountable_paths;  // --allow-mount-source: for mount(2)
     std::vector<std::string> program_arguments;
 };
 
@@ -120,6 +125,34 @@ Result<std::vector<MountRequest>> plan_mounts(const ExecOptions& options, const 
     return mounts;
 }
 
+Result<std::string> canonical_host_path(const std::string& path, const std::string& what) {
+    std::unique_ptr<char, void (*)(void*)> resolved(::realpath(path.c_str(), nullptr), ::free);
+    if (!resolved)
+        return Error(errno, what + " " + path);
+    return std::string(resolved.get());
+}
+
+// What the program may mount(2): the sources of the run's own mounts and
+// the listed paths, canonical so that the kernel's check compares like
+// with like.
+Result<std::vector<std::string>> plan_mountable_paths(const ExecOptions& options,
+                                                      const AppConfig& config,
+                                                      const std::vector<MountRequest>& mounts) {
+    std::vector<std::string> paths;
+    for (const MountRequest& mount : mounts) {
+        // A missing source fails its own mount, with a better message.
+        if (!mount.source.empty() && mount.source.front() == '/')
+            if (auto canonical = canonical_host_path(mount.source, "mount source");
+                !canonical.is_error())
+                paths.push_back(canonical.release_value());
+    }
+    for (const std::string& path : config.mountable_paths)
+        paths.push_back(TRY(canonical_host_path(path, "config MountablePaths")));
+    for (const std::string& path : options.mountable_paths)
+        paths.push_back(TRY(canonical_host_path(path, "--allow-mount-source")));
+    return paths;
+}
+
 Result<ExecPlan> make_plan(const ExecOptions& options) {
     ExecPlan plan;
     AppConfig config;
@@ -168,6 +201,7 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
         plan.kernel.image_cache_bytes = size.value();
     }
     plan.mounts = TRY(plan_mounts(options, config, plan.image));
+    plan.kernel.mountable_paths = TRY(plan_mountable_paths(options, config, plan.mounts));
     // mount(2) inside the program trusts what the command line trusts.
     plan.kernel.image_trust = TRY(load_image_trust(plan.image));
     return plan;
@@ -181,7 +215,10 @@ int run_exec_linux(const ExecOptions& options) {
     // back as EPIPE, for the kernel to give the program SIGPIPE by the
     // program's own disposition; the host's default would end myst itself.
     ::signal(SIGPIPE, SIG_IGN);
-    LinuxTarget target;
+    // MYST_NO_OPENAT2=1 tests hostfs's walk for hosts without openat2(2).
+    const char* no_openat2 = std::getenv("MYST_NO_OPENAT2");
+    LinuxTarget target(
+        {.use_openat2 = no_openat2 == nullptr || std::string_view(no_openat2) == "0"});
     auto root = open_root_filesystem(target, options.rootfs, plan.value().image);
     if (root.is_error())
         return report_failure("exec-linux", root.error());
@@ -238,7 +275,12 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
         "key path; key release by attestation comes later).\n"
         "The program may mount(2) ext2 images (source: a host path; data\n"
         "\"key=<hex>\" for an encrypted one), host directories (\"hostfs\") and\n"
-        "ramfs/tmpfs; those images are trusted by the same --pubkey/--roothash.\n\n"
+        "ramfs/tmpfs; those images are trusted by the same --pubkey/--roothash.\n"
+        "Its ext2 and hostfs sources must be host paths the operator named: a\n"
+        "--mount or config \"Mount\" source, or a path given with\n"
+        "--allow-mount-source or config \"MountablePaths\" (a directory allows what\n"
+        "is beneath it; compared after resolving \"..\" and symlinks); any other\n"
+        "source is EPERM.\n\n"
         "Example:\n  myst " +
         name +
         " rootfs.cpio /bin/hello\n"
@@ -248,7 +290,8 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
         "Requirements: x86-64 Linux 5.11 or later (Syscall User Dispatch). FSGSBASE\n"
         "is used when the CPU offers it (faster syscalls); without it, or with\n"
         "MYST_NO_FSGSBASE=1 in myst's environment, the entry switches FS with\n"
-        "arch_prctl.");
+        "arch_prctl. hostfs opens host files with openat2(2) where the host has it\n"
+        "(Linux 5.6), else (or with MYST_NO_OPENAT2=1) one name at a time.");
     app->add_option("rootfs", options->rootfs,
                     "CPIO image, ext2 image or host directory (insecure)")
         ->required();
@@ -267,6 +310,10 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     app->add_option("--mount", options->mounts,
                     "Mount <host path>=<target>: a directory as hostfs (insecure), an ext2 image")
         ->allow_extra_args(false);  // one value per --mount; repeat it for more
+    app->add_option("--allow-mount-source", options->mountable_paths,
+                    "Let the program mount(2) this host path (an image, or a directory and "
+                    "what is beneath it; repeatable)")
+        ->allow_extra_args(false);
     app->add_option("--pubkey", options->public_keys,
                     "Trust ext2 images signed with this RSA public key (PEM; repeatable)")
         ->allow_extra_args(false);

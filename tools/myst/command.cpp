@@ -20,10 +20,10 @@ int run_myst(int argc, char** argv) {
     app.require_subcommand(1, 1);
     app.footer("Run 'myst <command> --help' for the options of one command.");
 
-    std::vector<std::string> program_arguments =
-        take_program_arguments(argc, argv,
-                               {"--memory-size", "--app-config-path", "--strace-filter", "--mount",
-                                "--pubkey", "--roothash", "--block-cache-size"});
+    std::vector<std::string> program_arguments = take_program_arguments(
+        argc, argv,
+        {"--memory-size", "--app-config-path", "--strace-filter", "--mount", "--pubkey",
+         "--roothash", "--block-cache-size", "--allow-mount-source"});
     std::vector<Command> commands = {
         add_mkcpio_command(app),
         add_excpio_command(app),
