@@ -1,6 +1,7 @@
 #include "kernel/process.h"
 
 #include "kernel/fs_context.h"
+#include "kernel/process_timers.h"
 #include "kernel/thread.h"
 
 namespace myst::kernel {
@@ -39,6 +40,12 @@ Process::Process(pid_t pid, pid_t parent_pid, std::unique_ptr<FsContext> fs)
 }
 
 Process::~Process() = default;
+
+ProcessTimers& Process::timers(Kernel& kernel) {
+    if (!m_timers)
+        m_timers = std::make_unique<ProcessTimers>(kernel, *this);
+    return *m_timers;
+}
 
 Thread* Process::find_thread(pid_t tid) {
     auto found = m_threads.find(tid);

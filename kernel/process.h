@@ -19,6 +19,8 @@ namespace myst::kernel {
 
 struct FsContext;  // kernel/fs_context.h: root, cwd, umask, descriptor table
 class Thread;
+class Kernel;
+class ProcessTimers;
 
 // A process's ids, as Linux's struct cred: file access uses fsuid/fsgid,
 // which follow the effective ids unless setfsuid/setfsgid moved them.
@@ -62,6 +64,9 @@ public:
     // kernel lock). A thread's entry leaves when its host thread ends.
     std::map<pid_t, std::unique_ptr<Thread>>& threads() { return m_threads; }
     Thread* find_thread(pid_t tid);
+    // alarm/setitimer/timer_create (kernel/process_timers.h), made on first use.
+    ProcessTimers& timers(Kernel& kernel);
+
     // Process-directed signals no thread could take yet (all blocked them):
     // bit (signal - 1), and what each was sent with.
     uint64_t pending_signals = 0;
@@ -83,6 +88,7 @@ private:
     std::array<SignalAction, signal_count> m_signal_actions{};
     std::array<struct rlimit, RLIM_NLIMITS> m_limits{};
     std::map<pid_t, std::unique_ptr<Thread>> m_threads;
+    std::unique_ptr<ProcessTimers> m_timers;  // last: its thread uses the rest
 };
 
 }  // namespace myst::kernel

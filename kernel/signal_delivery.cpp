@@ -118,15 +118,42 @@ siginfo_t take_pending_signal(Thread& thread, int signal) {
     return process.pending_info[signal];
 }
 
-void post_process_signal(Thread& sender, int signal, const siginfo_t& info) {
-    Process& process = sender.process();
+void post_process_signal(Process& process, int signal, const siginfo_t& info) {
     process.pending_signals |= signal_bit(signal);
     process.pending_info[signal] = info;
     for (auto& [tid, thread] : process.threads())
-        if (thread.get() != &sender && (thread->waiting_for & signal_bit(signal)) &&
-            thread->host_tid != 0)
-            (void)sender.kernel().target().thread_interrupt(thread->host_tid,
-                                                            entry::interrupt_signal);
+        if ((thread->waiting_for & signal_bit(signal)) && thread->host_tid != 0)
+            (void)thread->kernel().target().thread_interrupt(thread->host_tid,
+                                                             entry::interrupt_signal);
+}
+
+namespace {
+
+bool takes(const Thread& thread, int signal) {
+    return !thread.exit_started && !(thread.signal_mask & signal_bit(signal));
+}
+
+}  // namespace
+
+Thread* thread_for_process_signal(Process& process, Thread* caller, int signal) {
+    Thread* leader = process.find_thread(process.pid());
+    if (leader && takes(*leader, signal))
+        return leader;
+    if (caller && takes(*caller, signal))
+        return caller;
+    for (auto& [tid, thread] : process.threads())
+        if (takes(*thread, signal))
+            return thread.get();
+    return nullptr;
+}
+
+void post_signal_from_kernel(Process& process, Thread* target, int signal, const siginfo_t& info) {
+    if (!target)
+        target = thread_for_process_signal(process, nullptr, signal);
+    if (target)
+        (void)post_signal(*target, signal, info);
+    else
+        post_process_signal(process, signal, info);
 }
 
 Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, bool is_fault) {
@@ -154,15 +181,17 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
     return {};
 }
 
-Result<void> post_signal(Thread& sender, Thread& target, int signal, const siginfo_t& info) {
+Result<void> post_signal(Thread& target, int signal, const siginfo_t& info) {
     SignalAction& action = target.process().signal_actions()[signal];
     bool blocked = target.signal_mask & signal_bit(signal);
     bool ignored = action.handler == reinterpret_cast<uint64_t>(SIG_IGN);
     bool default_action = action.handler == reinterpret_cast<uint64_t>(SIG_DFL);
     if (ignored || (default_action && !terminates_by_default(signal)))
         return {};
+    // Another thread (or the timer thread) is running: the process ends at
+    // once, as terminate_process() ends a process with other threads.
     if (default_action && !blocked)
-        terminate_process(sender, 128 + signal);
+        target.kernel().target().process_exit(128 + signal);
     target.pending_signals |= signal_bit(signal);
     target.pending_info[signal] = info;
     bool awaited = target.waiting_for & signal_bit(signal);

@@ -12,6 +12,7 @@
 
 namespace myst::kernel {
 
+class Process;
 class Thread;
 
 constexpr uint64_t signal_bit(int signal) {
@@ -27,7 +28,7 @@ siginfo_t take_pending_signal(Thread& thread, int signal);
 
 // A process-directed signal that every thread blocks: pending on the
 // process; a thread waiting for it in rt_sigtimedwait is interrupted.
-void post_process_signal(Thread& sender, int signal, const siginfo_t& info);
+void post_process_signal(Process& process, int signal, const siginfo_t& info);
 
 // Acts on `signal` for the calling thread, whose interrupted context is
 // thread.context: runs the program's handler, ignores it, or ends the
@@ -39,10 +40,19 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
 // the interrupted context is the syscall's return with result 0.
 Result<void> raise_signal_from_syscall(Thread& thread, int signal, const siginfo_t& info);
 
-// A signal from `sender` for another thread of its process (tgkill):
-// ignored, ending the process (a fatal default action), or pending on `target`,
-// which is interrupted so that it runs its handler soon.
-Result<void> post_signal(Thread& sender, Thread& target, int signal, const siginfo_t& info);
+// A signal for a thread other than the calling one (tgkill, a timer):
+// ignored, ending the process (a fatal default action), or pending on
+// `target`, which is interrupted so that it runs its handler soon.
+Result<void> post_signal(Thread& target, int signal, const siginfo_t& info);
+
+// Where a process-directed signal goes (Linux's complete_signal()): the
+// first thread when it does not block it, else `caller` (may be null), else
+// any thread that does not; null when all block it.
+Thread* thread_for_process_signal(Process& process, Thread* caller, int signal);
+
+// A signal the kernel itself sends (a timer): to `target`, or to the
+// process when null.
+void post_signal_from_kernel(Process& process, Thread* target, int signal, const siginfo_t& info);
 
 // Called under the kernel lock before a host wait that a signal must end
 // (futex, sleep): fails with EINTR when a signal is already deliverable,

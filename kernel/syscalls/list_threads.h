@@ -1,5 +1,6 @@
-// Threads: creating and ending them, their ids, futexes and the signals
-// one thread sends another. Format: see README.md.
+// Threads: creating and ending them, their ids, futexes, the signals one
+// thread sends another, waiting for signals, and the timers that send them.
+// Format: see README.md.
 #pragma once
 
 #define MYST_THREAD_SYSCALLS(X)                             \
@@ -18,4 +19,12 @@
     X(rt_tgsigqueueinfo, sys_rt_tgsigqueueinfo, "dddp", supported) \
     X(pause, sys_pause, "", supported)                      \
     X(rt_sigsuspend, sys_rt_sigsuspend, "pu", supported)    \
-    X(rt_sigtimedwait, sys_rt_sigtimedwait, "pppu", supported)
+    X(rt_sigtimedwait, sys_rt_sigtimedwait, "pppu", supported) \
+    X(alarm, sys_alarm, "u", supported)                     \
+    X(setitimer, sys_setitimer, "dpp", partial)             \
+    X(getitimer, sys_getitimer, "dp", partial)              \
+    X(timer_create, sys_timer_create, "dpp", partial)       \
+    X(timer_settime, sys_timer_settime, "ddpp", supported)  \
+    X(timer_gettime, sys_timer_gettime, "dp", supported)    \
+    X(timer_getoverrun, sys_timer_getoverrun, "d", supported) \
+    X(timer_delete, sys_timer_delete, "d", supported)

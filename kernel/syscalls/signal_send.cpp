@@ -35,7 +35,7 @@ Result<long> send_to_thread(Thread& sender, Thread& target, int signal, const si
     if (&target == &sender)
         TRY(raise_signal_from_syscall(sender, signal, info));
     else
-        TRY(post_signal(sender, target, signal, info));
+        TRY(post_signal(target, signal, info));
     return 0;
 }
 
@@ -48,28 +48,16 @@ Result<Thread*> live_thread(Thread& sender, pid_t tid) {
     return target;
 }
 
-bool takes(const Thread& thread, int signal) {
-    return !thread.exit_started && !(thread.signal_mask & signal_bit(signal));
-}
-
-// A process-directed signal goes where Linux's complete_signal() puts it:
-// the first thread when it does not block the signal, else another thread
-// that does not, else it waits pending on the process.
+// A process-directed signal: see thread_for_process_signal().
 Result<long> send_to_process(Thread& sender, pid_t pid, int signal, const siginfo_t& info) {
     Process& process = sender.process();
     if (pid != process.pid() && pid != 0 && pid != -1)
         return Error(ESRCH, "no such process");
     if (signal == 0)
         return 0;
-    Thread* leader = process.find_thread(process.pid());
-    if (leader && takes(*leader, signal))
-        return send_to_thread(sender, *leader, signal, info);
-    if (takes(sender, signal))
-        return send_to_thread(sender, sender, signal, info);
-    for (auto& [tid, thread] : process.threads())
-        if (takes(*thread, signal))
-            return send_to_thread(sender, *thread, signal, info);
-    post_process_signal(sender, signal, info);
+    if (Thread* target = thread_for_process_signal(process, &sender, signal))
+        return send_to_thread(sender, *target, signal, info);
+    post_process_signal(process, signal, info);
     return 0;
 }
 
