@@ -71,6 +71,7 @@ public:
     // bit (signal - 1), and what each was sent with.
     uint64_t pending_signals = 0;
     siginfo_t pending_info[65] = {};
+    bool membarrier_registered = false;  // MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
     // The status the process ends with: its first thread's exit(2) code, or
     // the exit_group/fatal-signal status.
     int exit_status = 0;

@@ -192,6 +192,17 @@ Result<void> LinuxTarget::thread_interrupt(pid_t host_thread_id, int host_signal
     return {};
 }
 
+Result<void> LinuxTarget::memory_barrier_all_threads() {
+    constexpr int register_private_expedited = 1 << 4, private_expedited = 1 << 3;
+    // Registering twice is harmless; an unregistered call fails with EPERM.
+    if (::syscall(SYS_membarrier, private_expedited, 0, 0) == 0)
+        return {};
+    if (::syscall(SYS_membarrier, register_private_expedited, 0, 0) != 0 ||
+        ::syscall(SYS_membarrier, private_expedited, 0, 0) != 0)
+        return Error(errno, "membarrier");
+    return {};
+}
+
 void LinuxTarget::process_exit(int status) {
     ::syscall(SYS_exit_group, status);
     __builtin_unreachable();

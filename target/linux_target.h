@@ -74,6 +74,7 @@ public:
     Result<void> thread_start(std::function<void()> body) override;
     pid_t thread_host_id() override;
     Result<void> thread_interrupt(pid_t host_thread_id, int host_signal) override;
+    Result<void> memory_barrier_all_threads() override;
     [[noreturn]] void process_exit(int status) override;
 
     void write_diagnostic(std::string_view line) override;

@@ -146,6 +146,9 @@ public:
     // Sends the entry's interrupt signal to a host thread of this process,
     // so that a blocking host call it makes returns EINTR.
     virtual Result<void> thread_interrupt(pid_t host_thread_id, int host_signal) = 0;
+    // A memory barrier on every running thread of this process (the
+    // host's membarrier PRIVATE_EXPEDITED).
+    virtual Result<void> memory_barrier_all_threads() = 0;
     // Ends the whole host process at once (every thread) with `status`.
     [[noreturn]] virtual void process_exit(int status) = 0;
 

@@ -27,4 +27,10 @@
     X(timer_settime, sys_timer_settime, "ddpp", supported)  \
     X(timer_gettime, sys_timer_gettime, "dp", supported)    \
     X(timer_getoverrun, sys_timer_getoverrun, "d", supported) \
-    X(timer_delete, sys_timer_delete, "d", supported)
+    X(timer_delete, sys_timer_delete, "d", supported)       \
+    X(sched_getscheduler, sys_sched_getscheduler, "d", supported) \
+    X(sched_getparam, sys_sched_getparam, "dp", supported)  \
+    X(sched_setscheduler, sys_sched_setscheduler, "ddp", partial) \
+    X(sched_get_priority_max, sys_sched_get_priority_max, "d", supported) \
+    X(sched_get_priority_min, sys_sched_get_priority_min, "d", supported) \
+    X(membarrier, sys_membarrier, "ddd", partial)

@@ -4,6 +4,7 @@
  * handler runs on that thread, futex timeouts and errors, and a robust mutex
  * whose owner died. */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
@@ -263,6 +264,23 @@ static void check_robust_mutex(void) {
     pthread_mutex_unlock(&robust);
 }
 
+static void check_scheduling(void) {
+    struct sched_param param;
+    param.sched_priority = 5;
+    /* Raw calls: musl's wrappers answer ENOSYS without asking the kernel. */
+    CHECK(syscall(SYS_sched_getscheduler, 0) == SCHED_OTHER, "threads run under SCHED_OTHER");
+    CHECK(syscall(SYS_sched_getparam, 0, &param) == 0 && param.sched_priority == 0,
+          "at priority 0");
+    CHECK(sched_get_priority_max(SCHED_FIFO) == 99 && sched_get_priority_min(SCHED_OTHER) == 0,
+          "the priority ranges are Linux's");
+    enum { query = 0, private_expedited = 1 << 3, register_private_expedited = 1 << 4 };
+    long commands = syscall(SYS_membarrier, query, 0, 0);
+    CHECK(commands > 0 && (commands & private_expedited), "membarrier offers PRIVATE_EXPEDITED");
+    CHECK(syscall(SYS_membarrier, register_private_expedited, 0, 0) == 0 &&
+              syscall(SYS_membarrier, private_expedited, 0, 0) == 0,
+          "registered, it runs");
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     check_counter_and_tls();
@@ -271,5 +289,6 @@ int main(void) {
     check_signal_ends_sleep();
     check_futex();
     check_robust_mutex();
+    check_scheduling();
     return verdict_finish();
 }

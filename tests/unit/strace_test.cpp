@@ -152,6 +152,9 @@ public:
     Result<void> thread_interrupt(pid_t host_thread_id, int host_signal) override {
         return m_host.thread_interrupt(host_thread_id, host_signal);
     }
+    Result<void> memory_barrier_all_threads() override {
+        return m_host.memory_barrier_all_threads();
+    }
     [[noreturn]] void process_exit(int status) override { m_host.process_exit(status); }
 
 private:
