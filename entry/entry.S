@@ -101,6 +101,24 @@ myst_sigsys_entry:
     ret
 .endm
 
+// PROGRAM_STATE_FROM_SIGNAL_STACK: rax = this thread's EntryState (the
+// first word of its signal stack; rdx = ucontext) when the thread was
+// running program code; else jumps to the caller's label 1 with rax = the
+// state, or 0 for a thread without one.
+.macro PROGRAM_STATE_FROM_SIGNAL_STACK
+    xor %eax, %eax
+    testl $SS_DISABLE, UCONTEXT_STACK_FLAGS(%rdx)
+    jnz 1f
+    mov UCONTEXT_STACK_SP(%rdx), %rax
+    test %rax, %rax
+    jz 1f
+    mov (%rax), %rax
+    test %rax, %rax
+    jz 1f
+    cmpb $1, STATE_SELECTOR(%rax)
+    jne 1f
+.endm
+
 // The SIGSYS handler without FSGSBASE: the state is the first word of this
 // thread's signal stack.
     .globl myst_sigsys_entry_arch_prctl
@@ -116,16 +134,7 @@ myst_sigsys_entry_arch_prctl:
     .globl myst_fault_entry_arch_prctl
     .type myst_fault_entry_arch_prctl, @function
 myst_fault_entry_arch_prctl:
-    testl $SS_DISABLE, UCONTEXT_STACK_FLAGS(%rdx)
-    jnz 1f
-    mov UCONTEXT_STACK_SP(%rdx), %rax
-    test %rax, %rax
-    jz 1f
-    mov (%rax), %rax
-    test %rax, %rax
-    jz 1f
-    cmpb $1, STATE_SELECTOR(%rax)
-    jne 1f
+    PROGRAM_STATE_FROM_SIGNAL_STACK
     ENTER_WITH_ARCH_PRCTL myst_fault_dispatch
 1:  jmp myst_kernel_fault
     .size myst_fault_entry_arch_prctl, .-myst_fault_entry_arch_prctl
@@ -134,17 +143,7 @@ myst_fault_entry_arch_prctl:
     .globl myst_interrupt_entry_arch_prctl
     .type myst_interrupt_entry_arch_prctl, @function
 myst_interrupt_entry_arch_prctl:
-    xor %eax, %eax
-    testl $SS_DISABLE, UCONTEXT_STACK_FLAGS(%rdx)
-    jnz 1f
-    mov UCONTEXT_STACK_SP(%rdx), %rax
-    test %rax, %rax
-    jz 1f
-    mov (%rax), %rax
-    test %rax, %rax
-    jz 1f
-    cmpb $1, STATE_SELECTOR(%rax)
-    jne 1f
+    PROGRAM_STATE_FROM_SIGNAL_STACK
     ENTER_WITH_ARCH_PRCTL myst_fault_dispatch
 1:  INTERRUPT_IN_KERNEL
     .size myst_interrupt_entry_arch_prctl, .-myst_interrupt_entry_arch_prctl

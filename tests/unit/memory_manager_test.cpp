@@ -14,17 +14,14 @@
 #include <vector>
 
 #include "target/linux_target.h"
+#include "tests/unit/memory_test_helpers.h"
 
 namespace myst::kernel {
 namespace {
 
-constexpr uint64_t MiB = 1ull << 20;
-constexpr int rw = PROT_READ | PROT_WRITE;
-
-template <typename T>
-int error_code(const Result<T>& result) {
-    return result.is_error() ? result.error().code() : 0;
-}
+using test::error_code;
+using test::MiB;
+using test::rw;
 
 struct MapsLine {
     uint64_t start = 0, end = 0;
