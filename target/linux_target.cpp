@@ -1,4 +1,5 @@
 // Memory, time and randomness services of the linux target.
+#include <asm/prctl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/auxv.h>
@@ -161,6 +162,9 @@ constexpr size_t host_thread_stack_size = 256 * 1024;
 
 void* run_thread_body(void* argument) {
     std::unique_ptr<std::function<void()>> body(static_cast<std::function<void()>*>(argument));
+    // A new host thread inherits its creator's GS base, which the FSGSBASE
+    // entry reads as "this thread's EntryState": start from none.
+    ::syscall(SYS_arch_prctl, ARCH_SET_GS, 0);
     (*body)();
     return nullptr;
 }

@@ -22,9 +22,10 @@ static void on_alarm(int signal) {
 static void on_timer(int signal, siginfo_t* info, void* context) {
     (void)signal;
     (void)context;
-    timer_signals++;
-    timer_value = info->si_value.sival_int;
+    /* The count last: the main thread reads the rest once it moves. */
     handler_tid = (pid_t)syscall(SYS_gettid);
+    timer_value = info->si_value.sival_int;
+    __atomic_fetch_add(&timer_signals, 1, __ATOMIC_SEQ_CST);
 }
 
 static void sleep_ms(long ms) {
@@ -132,7 +133,7 @@ static void check_thread_id_timer(void) {
     int before = timer_signals;
     struct itimerspec once = {{0, 0}, {0, 10 * 1000 * 1000}};
     syscall(SYS_timer_settime, timer, 0, &once, NULL);
-    for (int i = 0; i < 200 && timer_signals == before; i++)
+    for (int i = 0; i < 200 && (timer_signals == before || handler_tid == 0); i++)
         sleep_ms(5);
     CHECK(handler_tid == worker_tid, "its signal runs the handler on the chosen thread");
     syscall(SYS_timer_delete, timer);
