@@ -174,7 +174,7 @@ static void check_signal_to_thread(void) {
     pthread_join(waiter, NULL);
 }
 
-static volatile int sleep_result, sleep_errno;
+static volatile int sleep_result, sleep_errno, sleep_finished;
 static volatile long sleep_left_ms;
 static volatile pid_t sleeper_tid;
 static void* sleeping_thread(void* argument) {
@@ -183,6 +183,7 @@ static void* sleeping_thread(void* argument) {
     struct timespec request = {5, 0}, left = {0, 0};
     sleep_result = nanosleep(&request, &left);
     sleep_errno = errno;
+    sleep_finished = 1;
     sleep_left_ms = left.tv_sec * 1000 + left.tv_nsec / 1000000;
     return NULL;
 }
@@ -191,9 +192,14 @@ static void check_signal_ends_sleep(void) {
     handler_tid = 0;
     pthread_t sleeper;
     pthread_create(&sleeper, NULL, sleeping_thread, NULL);
+    /* A signal that comes before the sleep starts only runs the handler:
+     * send again until the sleep has ended. */
     struct timespec pause = {0, 50 * 1000 * 1000};
-    nanosleep(&pause, NULL);
-    pthread_kill(sleeper, SIGUSR1);
+    while (!sleep_finished) {
+        nanosleep(&pause, NULL);
+        if (!sleep_finished)
+            pthread_kill(sleeper, SIGUSR1);
+    }
     pthread_join(sleeper, NULL);
     CHECK(handler_tid == sleeper_tid, "the handler runs on the sleeping thread");
     CHECK(sleep_result == -1 && sleep_errno == EINTR, "its nanosleep fails with EINTR (%s)",
