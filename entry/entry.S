@@ -58,6 +58,8 @@ myst_sigreturn_trampoline:
 myst_allowed_end:
 
     .text
+    .globl myst_entry_text_begin
+myst_entry_text_begin:
 // SIGSYS handler: rdi = signal, rsi = siginfo, rdx = ucontext. Runs on the
 // kernel's signal stack with the program's FS base and the selector at BLOCK.
 // The dispatcher gets the EntryState as its fourth argument (rcx).
@@ -99,6 +101,27 @@ myst_sigsys_entry:
     pop %rax
     movb $1, STATE_SELECTOR(%rax)
     ret
+.endm
+
+// JUMP_IF_IN_ENTRY_CODE label: the interrupted instruction (rdx =
+// ucontext) is the entry's own code or the sigreturn trampoline, which run
+// with the selector at BLOCK for a few instructions on the way in and out:
+// that is kernel code, not the program's. Clobbers rcx, rsi.
+.macro JUMP_IF_IN_ENTRY_CODE label
+    mov UCONTEXT_RIP(%rdx), %rsi
+    lea myst_entry_text_begin(%rip), %rcx
+    cmp %rcx, %rsi
+    jb 8f
+    lea myst_entry_text_end(%rip), %rcx
+    cmp %rcx, %rsi
+    jb \label
+8:  lea myst_allowed_begin(%rip), %rcx
+    cmp %rcx, %rsi
+    jb 7f
+    lea myst_allowed_end(%rip), %rcx
+    cmp %rcx, %rsi
+    jb \label
+7:
 .endm
 
 // PROGRAM_STATE_FROM_SIGNAL_STACK: rax = this thread's EntryState (the
@@ -144,6 +167,7 @@ myst_fault_entry_arch_prctl:
     .type myst_interrupt_entry_arch_prctl, @function
 myst_interrupt_entry_arch_prctl:
     PROGRAM_STATE_FROM_SIGNAL_STACK
+    JUMP_IF_IN_ENTRY_CODE 1f
     ENTER_WITH_ARCH_PRCTL myst_fault_dispatch
 1:  INTERRUPT_IN_KERNEL
     .size myst_interrupt_entry_arch_prctl, .-myst_interrupt_entry_arch_prctl
@@ -193,6 +217,7 @@ myst_interrupt_entry:
     jz 1f
     cmpb $1, STATE_SELECTOR(%rax)
     jne 1f
+    JUMP_IF_IN_ENTRY_CODE 1f
     ENTER_WITH_FSGSBASE myst_fault_dispatch
 1:  INTERRUPT_IN_KERNEL
     .size myst_interrupt_entry, .-myst_interrupt_entry
@@ -290,5 +315,8 @@ myst_leave_program:
     pop %rbp
     ret
     .size myst_leave_program, .-myst_leave_program
+
+    .globl myst_entry_text_end
+myst_entry_text_end:
 
     .section .note.GNU-stack, "", @progbits
