@@ -78,6 +78,10 @@ EntryState& current_entry_state() {
     return *t_current_state;
 }
 
+EntryState* current_entry_state_or_null() {
+    return t_current_state;
+}
+
 EntryState* entry_state_from_signal_stack(const ucontext_t& context) {
     if ((context.uc_stack.ss_flags & SS_DISABLE) || context.uc_stack.ss_sp == nullptr)
         return nullptr;

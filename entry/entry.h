@@ -125,6 +125,8 @@ private:
 // The EntryState of the calling host thread (a thread_local of the kernel's
 // TLS, set by ProgramThread::run).
 EntryState& current_entry_state();
+// Null on a host thread that runs no program (the timer threads, tests).
+EntryState* current_entry_state_or_null();
 
 // Where the arch_prctl entry finds a thread's EntryState: the first word of
 // its alternate signal stack (exposed for tests).

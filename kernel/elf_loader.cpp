@@ -87,7 +87,7 @@ int protection_of(uint32_t flags) {
            (flags & PF_X ? PROT_EXEC : 0);
 }
 
-Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf) {
+Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf, SpaceId space) {
     uint64_t low = UINT64_MAX, high = 0;
     for (const Elf64_Phdr& p : elf.segments) {
         if (p.p_type != PT_LOAD)
@@ -98,10 +98,10 @@ Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf) {
     LoadedElf loaded;
     const std::string& path = elf.file.path;
     if (elf.header.e_type == ET_DYN) {
-        uint64_t start = TRY(memory.map_anywhere(high - low, PROT_READ | PROT_WRITE, path));
+        uint64_t start = TRY(memory.map_anywhere(high - low, PROT_READ | PROT_WRITE, path, space));
         loaded.bias = start - low;
     } else {
-        auto fixed = memory.map_fixed(low, high - low, PROT_READ | PROT_WRITE, path, false);
+        auto fixed = memory.map_fixed(low, high - low, PROT_READ | PROT_WRITE, path, false, space);
         if (fixed.is_error()) {
             char where[24];
             std::snprintf(where, sizeof where, "0x%lx", low);
@@ -177,8 +177,8 @@ Result<uint64_t> build_stack(MemoryManager& memory, const ExecRequest& request,
         needed += text.size() + 1 + 8;
     if (needed > request.stack_size / 4)
         return Error(E2BIG, request.path + ": argument list too long");
-    uint64_t bottom =
-        TRY(memory.map_anywhere(request.stack_size, PROT_READ | PROT_WRITE, "[stack]"));
+    uint64_t bottom = TRY(
+        memory.map_anywhere(request.stack_size, PROT_READ | PROT_WRITE, "[stack]", request.space));
     StackBuilder stack(bottom + request.stack_size);
     uint64_t random = stack.push_bytes(request.random.data(), request.random.size());
     uint64_t platform = stack.push_string("x86_64");
@@ -240,7 +240,7 @@ Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader
         return opened.release_error().with_context(request.path);
     ExecutableFile file = opened.release_value();
     ElfFile elf = TRY(parse_elf(file));
-    LoadedElf program = TRY(map_elf(memory, elf));
+    LoadedElf program = TRY(map_elf(memory, elf, request.space));
     LoadedProgram result;
     result.executable_path = file.path;
     result.entry_point = program.entry;
@@ -254,7 +254,7 @@ Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader
         ElfFile interpreter_elf = TRY(parse_elf(interpreter_file.value()));
         if (interpreter_elf.header.e_type != ET_DYN)
             return not_executable(program.interpreter, "interpreter is not position independent");
-        LoadedElf interpreter = TRY(map_elf(memory, interpreter_elf));
+        LoadedElf interpreter = TRY(map_elf(memory, interpreter_elf, request.space));
         interpreter_base = interpreter.bias;
         result.entry_point = interpreter.entry;
     }

@@ -40,6 +40,9 @@ struct ExecRequest {
     uint64_t stack_size = 8ull << 20;
     uintptr_t vdso = 0;                // host vDSO for AT_SYSINFO_EHDR, or 0
     std::array<uint8_t, 16> random{};  // AT_RANDOM bytes
+    // Whose memory the image is (MemoryManager spaces); on failure the
+    // caller releases what was mapped there.
+    SpaceId space = first_space;
 };
 
 struct LoadedProgram {
@@ -51,6 +54,7 @@ struct LoadedProgram {
 
 // Errors carry errno values a shell would map: ENOENT (no such program),
 // EACCES, ENOEXEC (not an ELF, 32-bit, not x86-64, truncated), ENOMEM.
+// `#!` scripts are execve's to resolve first (resolve_script below).
 Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader& reader,
                                    const ExecRequest& request);
 

@@ -11,6 +11,7 @@
 #include "blk/image_device.h"
 #include "entry/entry.h"
 #include "kernel/kernel_lock.h"
+#include "kernel/memory_manager.h"
 #include "target/target.h"
 
 namespace myst::fs {
@@ -21,6 +22,7 @@ namespace myst::kernel {
 
 class MemoryManager;
 class Process;
+class ProcessTable;
 class Strace;
 
 struct StraceConfig {
@@ -29,6 +31,13 @@ struct StraceConfig {
     std::vector<std::string>
         only_names;  // --strace-filter 'SYS_open:SYS_read' (names without SYS_)
 };
+
+// Mystikos's ForkMode values. pseudo_wait_for_exit_exec: the parent waits
+// while its child runs in the parent's pages, until the child execs or
+// exits; then the parent gets its memory back as it was at fork. none:
+// fork is ENOTSUP. (Mystikos's "pseudo", both running on one copy of the
+// memory, is not offered: each would corrupt the other's heap.)
+enum class ForkMode { pseudo_wait_for_exit_exec, none };
 
 struct KernelConfig {
     uint64_t memory_size = 512ull << 20;
@@ -43,6 +52,11 @@ struct KernelConfig {
     // The roots of trust for ext2 images the program mounts with mount(2).
     // The verified cache of each ext2 image mounted with mount(2).
     uint64_t image_cache_bytes = blk::default_image_cache_bytes;
+    // Mystikos's ForkMode: how fork(2) runs the child in the one address
+    // space (kernel/process_lifecycle.h).
+    ForkMode fork_mode = ForkMode::pseudo_wait_for_exit_exec;
+    // Processes alive (or zombie) at once; fork past it is EAGAIN.
+    unsigned max_processes = 256;
     blk::ImageTrust image_trust{.root_hashes = {}, .public_keys = {}, .trust_image_fssig = true};
     // The host paths the program may mount(2) as ext2 or hostfs: canonical
     // (realpath) host paths, each allowing itself and what is beneath it.
@@ -65,6 +79,9 @@ public:
     virtual KernelLock& lock() = 0;
     // A new id in the kernel's pid space (processes and threads share it).
     virtual pid_t allocate_pid() = 0;
+    // A new memory space for a program image (exec).
+    virtual SpaceId allocate_space() = 0;
+    virtual ProcessTable& processes() = 0;
 };
 
 }  // namespace myst::kernel

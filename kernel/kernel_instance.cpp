@@ -5,6 +5,7 @@
 #include "fs/vfs/vfs.h"
 #include "kernel/fs_context.h"
 #include "kernel/process.h"
+#include "kernel/process_lifecycle.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
@@ -14,24 +15,28 @@ namespace myst::kernel {
 
 namespace {
 
-// The first program's pid: small and the same every run (not the host's).
-constexpr pid_t first_pid = 10;
-constexpr pid_t first_parent_pid = 1;
-
 std::string file_name_of(const std::string& path) {
     size_t slash = path.rfind('/');
     return (slash == std::string::npos ? path : path.substr(slash + 1)).substr(0, 15);
 }
 
-// /proc's view of the kernel's processes (one process for now).
+// /proc's view of the kernel's processes.
 class KernelProcessInfo final : public fs::ProcessInfo {
 public:
-    KernelProcessInfo(KernelInstance& kernel, std::unique_ptr<Process>& process)
-        : m_kernel(kernel), m_process(process) {}
+    explicit KernelProcessInfo(KernelInstance& kernel) : m_kernel(kernel) {}
 
-    pid_t current_pid() override { return m_process ? m_process->pid() : first_pid; }
+    // The process of the thread reading /proc (the first one when the
+    // reader is not a program thread, as in tests).
+    pid_t current_pid() override {
+        entry::EntryState* state = entry::current_entry_state_or_null();
+        auto* thread = static_cast<Thread*>(state ? state->thread : nullptr);
+        return thread ? thread->process().pid() : first_process_pid;
+    }
     std::vector<pid_t> pids() override {
-        return m_process ? std::vector<pid_t>{m_process->pid()} : std::vector<pid_t>{};
+        std::vector<pid_t> pids;
+        for (Process* process : m_kernel.processes().all())
+            pids.push_back(process->pid());
+        return pids;
     }
 
     Result<fs::ProcessStatus> status(pid_t pid) override {
@@ -43,8 +48,12 @@ public:
         const Credentials& c = process.credentials();
         status.uid = c.uid, status.euid = c.euid, status.suid = c.suid;
         status.gid = c.gid, status.egid = c.egid, status.sgid = c.sgid;
+        status.state = process.ended ? 'Z' : 'R';
+        status.threads = static_cast<int>(process.threads().size());
+        status.group_id = process.group_id;
+        status.session_id = process.session_id;
         status.virtual_memory_bytes = status.resident_memory_bytes =
-            m_kernel.memory().committed_bytes();
+            process.ended ? 0 : m_kernel.memory().space_bytes(process.space);
         return status;
     }
     Result<std::string> executable_path(pid_t pid) override {
@@ -55,8 +64,8 @@ public:
         return process.fs().cwd()->to_string(process.fs().root().get());
     }
     Result<std::string> maps(pid_t pid) override {
-        TRY(find(pid));
-        return m_kernel.memory().format_maps();
+        Process& process = *TRY(find(pid));
+        return process.ended ? std::string() : m_kernel.memory().format_maps(process.space);
     }
     Result<std::string> cmdline(pid_t pid) override { return TRY(find(pid))->command_line(); }
     Result<std::string> environ(pid_t pid) override { return TRY(find(pid))->environment_block(); }
@@ -75,13 +84,13 @@ public:
 
 private:
     Result<Process*> find(pid_t pid) {
-        if (!m_process || m_process->pid() != pid)
+        Process* process = m_kernel.processes().find(pid);
+        if (!process)
             return Error(ESRCH, "no such process");
-        return m_process.get();
+        return process;
     }
 
     KernelInstance& m_kernel;
-    std::unique_ptr<Process>& m_process;
 };
 
 }  // namespace
@@ -97,7 +106,7 @@ Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
     TRY(entry::install_syscall_capture(kernel->m_config.fs_switch));
     kernel->m_memory = TRY(MemoryManager::create(target, kernel->m_config.memory_size));
     kernel->m_vfs = TRY(fs::Vfs::create(std::move(root), fs::clock_from_target(target)));
-    kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel, kernel->m_first_process);
+    kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel);
     return kernel;
 }
 
@@ -106,23 +115,26 @@ Result<int> KernelInstance::run_first_process(const FirstProcess& first) {
     if (context.is_error())
         return context.release_error().with_context("working directory " + first.working_directory);
     TRY(install_standard_streams(*context.value(), m_target));
-    m_first_process =
-        std::make_unique<Process>(first_pid, first_parent_pid, context.release_value());
-    Thread& thread =
-        *m_first_process->threads()
-             .emplace(first_pid, std::make_unique<Thread>(*this, *m_first_process, first_pid))
-             .first->second;
+    Process& first_process = m_processes.add(
+        std::make_unique<Process>(first_process_pid, init_pid, context.release_value()));
+    // A group leader in a session it does not lead, as a program a shell
+    // starts: setpgid(0, 0) works and setsid(2) is EPERM, as there.
+    first_process.session_id = init_pid;
+    Thread& thread = *first_process.threads()
+                          .emplace(first_process_pid, std::make_unique<Thread>(*this, first_process,
+                                                                               first_process_pid))
+                          .first->second;
 
     ExecRequest exec = first.exec;
     exec.vdso = m_target.vdso_address();
     // The program may read the vDSO as on Linux (copy_from_user too).
     m_memory->add_host_readable(exec.vdso, vdso_image_size(exec.vdso));
-    exec.stack_size = m_first_process->limits()[RLIMIT_STACK].rlim_cur;
+    exec.stack_size = first_process.limits()[RLIMIT_STACK].rlim_cur;
     TRY(m_target.random_bytes(exec.random));
     auto reader = [&](const std::string& path) { return open_executable(thread, path); };
     LoadedProgram program = TRY(load_program(*m_memory, reader, exec));
-    m_first_process->set_executable_path(program.executable_path);
-    m_first_process->set_command_line(exec.arguments, exec.environment);
+    first_process.set_executable_path(program.executable_path);
+    first_process.set_command_line(exec.arguments, exec.environment);
 
     return run_first_thread(thread, program.entry_point, program.stack_pointer);
 }

@@ -7,6 +7,7 @@
 #include "kernel/elf_loader.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
+#include "kernel/process_table.h"
 #include "kernel/strace.h"
 
 namespace myst::fs {
@@ -42,6 +43,8 @@ public:
     }
     KernelLock& lock() override { return m_lock; }
     pid_t allocate_pid() override { return m_next_pid++; }
+    SpaceId allocate_space() override { return m_next_space++; }
+    ProcessTable& processes() override { return m_processes; }
 
     // What /proc shows about the processes.
     fs::ProcessInfo& process_info() { return *m_process_info; }
@@ -55,12 +58,13 @@ private:
 
     KernelLock m_lock;
     pid_t m_next_pid = 11;  // after the first process's pid (10)
+    SpaceId m_next_space = first_space + 1;
     Target& m_target;
     KernelConfig m_config;
     Strace m_strace;
     std::unique_ptr<MemoryManager> m_memory;
     std::unique_ptr<fs::Vfs> m_vfs;
-    std::unique_ptr<Process> m_first_process;
+    ProcessTable m_processes;
     std::unique_ptr<fs::ProcessInfo> m_process_info;
 };
 

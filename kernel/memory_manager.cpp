@@ -89,7 +89,8 @@ void MemoryManager::erase_range(uint64_t address, uint64_t end) {
     }
 }
 
-Result<uint64_t> MemoryManager::map_anywhere(uint64_t length, int protection, std::string name) {
+Result<uint64_t> MemoryManager::map_anywhere(uint64_t length, int protection, std::string name,
+                                             SpaceId space) {
     length = page_align_up(length);
     if (length == 0)
         return Error(EINVAL, "zero-length mapping");
@@ -97,18 +98,18 @@ Result<uint64_t> MemoryManager::map_anywhere(uint64_t length, int protection, st
     uint64_t address = TRY(find_free_range(length));
     TRY(m_target.memory_commit(reinterpret_cast<void*>(address), length, protection));
     bool stack = name == stack_mapping_name;
-    m_mappings[address] = {address + length, protection, true, std::move(name), 0, stack};
+    m_mappings[address] = {address + length, protection, true, std::move(name), 0, stack, space};
     return address;
 }
 
 Result<uint64_t> MemoryManager::map_fixed(uint64_t address, uint64_t length, int protection,
-                                          std::string name, bool replace) {
+                                          std::string name, bool replace, SpaceId space) {
     std::lock_guard guard(m_lock);
-    return map_fixed_locked(address, length, protection, std::move(name), replace);
+    return map_fixed_locked(address, length, protection, std::move(name), replace, space);
 }
 
 Result<uint64_t> MemoryManager::map_fixed_for_program(uint64_t address, uint64_t length,
-                                                      int protection, bool replace) {
+                                                      int protection, bool replace, SpaceId space) {
     uint64_t aligned = page_align_up(length);
     if (address % page_size != 0 || aligned == 0)
         return Error(EINVAL, "bad fixed mapping");
@@ -123,11 +124,11 @@ Result<uint64_t> MemoryManager::map_fixed_for_program(uint64_t address, uint64_t
     bool inside = address >= m_region_start && end <= m_region_end;
     if (!inside && covered_length_locked(address, end, 0) != aligned)
         return Error(ENOMEM, "fixed mapping outside the memory region");
-    return map_fixed_locked(address, aligned, protection, "", replace);
+    return map_fixed_locked(address, aligned, protection, "", replace, space);
 }
 
 Result<uint64_t> MemoryManager::map_fixed_locked(uint64_t address, uint64_t length, int protection,
-                                                 std::string name, bool replace) {
+                                                 std::string name, bool replace, SpaceId space) {
     length = page_align_up(length);
     if (address % page_size != 0 || length == 0 || address + length < address)
         return Error(EINVAL, "bad fixed mapping");
@@ -147,7 +148,7 @@ Result<uint64_t> MemoryManager::map_fixed_locked(uint64_t address, uint64_t leng
         TRY(m_target.memory_commit(reinterpret_cast<void*>(address), length, protection));
     else
         TRY(m_target.memory_map_at(reinterpret_cast<void*>(address), length, protection));
-    m_mappings[address] = {end, protection, inside, std::move(name), 0};
+    m_mappings[address] = {end, protection, inside, std::move(name), 0, false, space};
     return address;
 }
 
@@ -226,8 +227,10 @@ void MemoryManager::set_name(uint64_t address, uint64_t length, const std::strin
     }
 }
 
-uint64_t MemoryManager::set_break(uint64_t requested) {
+uint64_t MemoryManager::set_break(uint64_t requested, SpaceId space) {
     std::lock_guard guard(m_lock);
+    if (space != m_break_space)
+        return m_break;
     // A break past the region cannot be had, and checking before rounding
     // keeps brk(-1) from wrapping to 0 (which would "shrink" the heap over
     // everything below it): the old break comes back, as on Linux.
@@ -251,7 +254,8 @@ uint64_t MemoryManager::set_break(uint64_t requested) {
             std::prev(below)->second.protection == (PROT_READ | PROT_WRITE))
             std::prev(below)->second.end = new_top;
         else
-            m_mappings[old_top] = {new_top, PROT_READ | PROT_WRITE, true, heap_mapping_name, 0};
+            m_mappings[old_top] = {new_top, PROT_READ | PROT_WRITE, true, heap_mapping_name, 0,
+                                   false,   m_break_space};
     } else if (new_top < old_top) {
         // Only heap pages lie there: map_fixed keeps out of the heap.
         erase_range(new_top, old_top);
@@ -259,6 +263,40 @@ uint64_t MemoryManager::set_break(uint64_t requested) {
     }
     m_break = requested;
     return m_break;
+}
+
+void MemoryManager::claim_break(SpaceId space) {
+    std::lock_guard guard(m_lock);
+    if (m_break_space == kernel_space) {
+        m_break_space = space;
+        m_break = m_break_start;
+    }
+}
+
+void MemoryManager::drop_mapping_locked(uint64_t start) {
+    auto it = m_mappings.find(start);
+    void* address = reinterpret_cast<void*>(start);
+    uint64_t size = it->second.end - start;
+    if (it->second.in_region)
+        (void)m_target.memory_decommit(address, size);
+    else
+        (void)m_target.memory_unmap(address, size);
+    m_mappings.erase(it);
+}
+
+void MemoryManager::release_space(SpaceId space) {
+    std::lock_guard guard(m_lock);
+    for (auto it = m_mappings.begin(); it != m_mappings.end();) {
+        uint64_t start = it->first;
+        bool mine = it->second.space == space;
+        ++it;
+        if (mine)
+            drop_mapping_locked(start);
+    }
+    if (m_break_space == space) {
+        m_break_space = kernel_space;
+        m_break = m_break_start;
+    }
 }
 
 uint64_t MemoryManager::covered_length_locked(uint64_t address, uint64_t end, int needed) const {
@@ -309,7 +347,7 @@ void MemoryManager::add_host_readable(uint64_t address, uint64_t length) {
     m_host_readable_end = page_align_up(address + length);
 }
 
-std::string MemoryManager::format_maps() const {
+std::string MemoryManager::format_maps(SpaceId space) const {
     std::lock_guard guard(m_lock);
     std::string text;
     char line[512];
@@ -325,7 +363,8 @@ std::string MemoryManager::format_maps() const {
     };
     // In address order, as Linux (the heap's pages are mappings too).
     for (const auto& [start, mapping] : m_mappings)
-        emit(start, mapping.end, mapping.protection, mapping.file_offset, mapping.name);
+        if (mapping.space == space)
+            emit(start, mapping.end, mapping.protection, mapping.file_offset, mapping.name);
     return text;
 }
 
@@ -334,6 +373,14 @@ uint64_t MemoryManager::committed_bytes() const {
     uint64_t total = 0;
     for (const auto& [start, mapping] : m_mappings)
         total += mapping.end - start;
+    return total;
+}
+
+uint64_t MemoryManager::space_bytes(SpaceId space) const {
+    std::lock_guard guard(m_lock);
+    uint64_t total = 0;
+    for (const auto& [start, mapping] : m_mappings)
+        total += mapping.space == space ? mapping.end - start : 0;
     return total;
 }
 

@@ -39,6 +39,13 @@ constexpr uint64_t stack_guard_gap = 256 * page_size;
 inline constexpr const char* stack_mapping_name = "[stack]";
 inline constexpr const char* heap_mapping_name = "[heap]";
 
+// Which process image a mapping belongs to: each exec'd program has a space
+// of its own, which its exit or next exec gives back at once; a child of
+// fork or vfork borrows its parent's until it execs or exits.
+using SpaceId = uint32_t;
+constexpr SpaceId kernel_space = 0;  // the kernel's own pages in the region (fork snapshots)
+constexpr SpaceId first_space = 1;   // the first program's (and single-process callers')
+
 struct Mapping {
     uint64_t end = 0;    // exclusive
     int protection = 0;  // PROT_* bits
@@ -46,7 +53,10 @@ struct Mapping {
     std::string name;  // path, "[heap]", "[stack]" or empty
     uint64_t file_offset = 0;
     bool guard_gap_below = false;  // the main stack (VM_GROWSDOWN on Linux)
+    SpaceId space = first_space;
 };
+
+struct SpaceSnapshot;  // kernel/memory_snapshot.h
 
 class MemoryManager {
 public:
@@ -54,16 +64,17 @@ public:
     ~MemoryManager();
 
     // Anonymous, zero-filled pages anywhere in the region (top-down, as Linux).
-    Result<uint64_t> map_anywhere(uint64_t length, int protection, std::string name);
+    Result<uint64_t> map_anywhere(uint64_t length, int protection, std::string name,
+                                  SpaceId space = first_space);
     // Pages at exactly [address, address+length): inside the region they
     // replace what was there (MAP_FIXED); outside it only a free range is taken.
     Result<uint64_t> map_fixed(uint64_t address, uint64_t length, int protection, std::string name,
-                               bool replace);
+                               bool replace, SpaceId space = first_space);
     // MAP_FIXED from the program: only inside the region (the budget), or
     // over out-of-region pages it already has (a fixed-address image);
     // EPERM below min_map_address, ENOMEM elsewhere, as Linux past TASK_SIZE.
     Result<uint64_t> map_fixed_for_program(uint64_t address, uint64_t length, int protection,
-                                           bool replace);
+                                           bool replace, SpaceId space = first_space);
     // munmap(2): EINVAL for unaligned or wrapping ranges; unmapped parts are fine.
     Result<void> unmap(uint64_t address, uint64_t length);
     // mprotect(2): ENOMEM when part of the range is not mapped (the heap is).
@@ -75,7 +86,26 @@ public:
     void set_name(uint64_t address, uint64_t length, const std::string& name, uint64_t file_offset);
 
     // brk(2): returns the new break, or the old one when it cannot move.
-    uint64_t set_break(uint64_t requested);
+    // One space at a time owns the break (the heap grows up from the
+    // region's bottom); another space's brk never moves, so its libc falls
+    // back to mmap, as glibc and musl do when brk fails.
+    uint64_t set_break(uint64_t requested, SpaceId space = first_space);
+    // exec(2) of a program into `space`: the break is its own when no live
+    // space owns it (the last owner ended or exec'd), reset to empty.
+    void claim_break(SpaceId space);
+
+    // exec(2) or the exit of a space's last process: every mapping of
+    // `space` goes back to the budget (and the break, when it owned it).
+    void release_space(SpaceId space);
+    // fork(2): a copy of what the program can see of `space` (mappings and
+    // the bytes of their resident pages, stored in the budget: ENOMEM when
+    // it is used up), to give the parent its memory back when the child,
+    // which ran in the same pages, execs or exits.
+    Result<std::unique_ptr<SpaceSnapshot>> snapshot_space(SpaceId space);
+    // Puts `space` back as `snapshot` saw it and frees the snapshot's pages.
+    void restore_space(SpaceId space, SpaceSnapshot& snapshot);
+    // Frees a snapshot that will not be restored.
+    void discard_snapshot(SpaceSnapshot& snapshot);
 
     // True when [address, address+length) lies in mappings that allow it.
     bool is_accessible(uint64_t address, uint64_t length, bool write) const;
@@ -87,12 +117,14 @@ public:
     // Host pages the program may read though they are not its mappings: the
     // vDSO the loader passes in AT_SYSINFO_EHDR.
     void add_host_readable(uint64_t address, uint64_t length);
-    // /proc/self/maps text, in Linux's format.
-    std::string format_maps() const;
+    // /proc/<pid>/maps text of one space, in Linux's format.
+    std::string format_maps(SpaceId space = first_space) const;
 
     uint64_t region_start() const { return m_region_start; }
     uint64_t region_end() const { return m_region_end; }
     uint64_t committed_bytes() const;
+    // The bytes mapped for one space (VmSize).
+    uint64_t space_bytes(SpaceId space) const;
 
 private:
     MemoryManager(Target& target, uint64_t start, uint64_t end)
@@ -104,7 +136,12 @@ private:
     void erase_range(uint64_t address, uint64_t end);
     bool range_is_free(uint64_t address, uint64_t end) const;
     Result<uint64_t> map_fixed_locked(uint64_t address, uint64_t length, int protection,
-                                      std::string name, bool replace);
+                                      std::string name, bool replace, SpaceId space);
+    // Gives back the host pages of [start, mapping.end) and forgets it.
+    void drop_mapping_locked(uint64_t start);
+    void restore_mapping_locked(uint64_t start, const Mapping& mapping);
+    // Whether one mapping of `space` holds all of the range.
+    bool restored_locked(SpaceId space, uint64_t address, uint64_t length) const;
     // Bytes from `address` up to `end` covered by mappings that have all of
     // the `needed` PROT_* bits (0: any mapping), stopping at the first gap.
     uint64_t covered_length_locked(uint64_t address, uint64_t end, int needed) const;
@@ -118,6 +155,7 @@ private:
     // any other pages.
     uint64_t m_break_start = 0;
     uint64_t m_break = 0;
+    SpaceId m_break_space = first_space;  // kernel_space: nobody's
     uint64_t m_host_readable_start = 0;
     uint64_t m_host_readable_end = 0;
     mutable std::mutex m_lock;

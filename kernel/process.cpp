@@ -35,7 +35,7 @@ std::string join_with_nul(const std::vector<std::string>& strings) {
 }  // namespace
 
 Process::Process(pid_t pid, pid_t parent_pid, std::unique_ptr<FsContext> fs)
-    : m_pid(pid), m_parent_pid(parent_pid), m_fs(std::move(fs)) {
+    : group_id(pid), session_id(pid), m_pid(pid), m_parent_pid(parent_pid), m_fs(std::move(fs)) {
     set_default_limits(m_limits);
 }
 
@@ -45,6 +45,28 @@ ProcessTimers& Process::timers(Kernel& kernel) {
     if (!m_timers)
         m_timers = std::make_unique<ProcessTimers>(kernel, *this);
     return *m_timers;
+}
+
+void Process::inherit_from(const Process& parent) {
+    m_credentials = parent.m_credentials;
+    m_executable_path = parent.m_executable_path;
+    m_command_line = parent.m_command_line;
+    m_environment_block = parent.m_environment_block;
+    m_signal_actions = parent.m_signal_actions;
+    m_limits = parent.m_limits;
+    group_id = parent.group_id;
+    session_id = parent.session_id;
+    space = parent.space;
+}
+
+void Process::reset_signal_handlers() {
+    for (SignalAction& action : m_signal_actions)
+        if (action.handler != reinterpret_cast<uint64_t>(SIG_IGN))
+            action = SignalAction{};
+}
+
+std::unique_ptr<ProcessTimers> Process::take_timers() {
+    return std::move(m_timers);
 }
 
 Thread* Process::find_thread(pid_t tid) {

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel/memory_manager.h"
+
 namespace myst::kernel {
 
 struct FsContext;  // kernel/fs_context.h: root, cwd, umask, descriptor table
@@ -47,6 +49,8 @@ public:
 
     pid_t pid() const { return m_pid; }
     pid_t parent_pid() const { return m_parent_pid; }
+    // The parent ended first: init (pid 1, which myst does not run) adopts it.
+    void set_parent_pid(pid_t parent) { m_parent_pid = parent; }
     FsContext& fs() { return *m_fs; }
     Credentials& credentials() { return m_credentials; }
     // The program's path inside the image, as /proc/self/exe shows it.
@@ -57,6 +61,11 @@ public:
     const std::string& environment_block() const { return m_environment_block; }
     void set_command_line(const std::vector<std::string>& arguments,
                           const std::vector<std::string>& environment);
+    // fork(2): what a child starts with of its parent (ids, credentials,
+    // program, signal dispositions, limits, group, session, memory space).
+    void inherit_from(const Process& parent);
+    // execve(2): handlers go back to SIG_DFL (ignored signals stay ignored).
+    void reset_signal_handlers();
     std::array<SignalAction, signal_count>& signal_actions() { return m_signal_actions; }
     std::array<struct rlimit, RLIM_NLIMITS>& limits() { return m_limits; }
 
@@ -66,15 +75,42 @@ public:
     Thread* find_thread(pid_t tid);
     // alarm/setitimer/timer_create (kernel/process_timers.h), made on first use.
     ProcessTimers& timers(Kernel& kernel);
+    // The timers leave with the process; their host thread is joined by
+    // destroying them without the kernel lock held (it takes that lock).
+    std::unique_ptr<ProcessTimers> take_timers();
 
     // Process-directed signals no thread could take yet (all blocked them):
     // bit (signal - 1), and what each was sent with.
     uint64_t pending_signals = 0;
     siginfo_t pending_info[65] = {};
     bool membarrier_registered = false;  // MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
-    // The status the process ends with: its first thread's exit(2) code, or
-    // the exit_group/fatal-signal status.
-    int exit_status = 0;
+    // The status the process ends with, encoded as wait(2) reports it
+    // (kernel/process_lifecycle.h): its first thread's exit(2) code, or the
+    // exit_group/fatal-signal status.
+    int wait_status = 0;
+    // Process group and session (setpgid, setsid): inherited at fork.
+    pid_t group_id = 0;
+    pid_t session_id = 0;
+    // The program image's memory (kernel/memory_manager.h). A child of fork
+    // or vfork uses its parent's until it execs; the space goes back to the
+    // budget when the last process using it execs or ends.
+    SpaceId space = first_space;
+    // The signal the parent gets when this process ends (clone's CSIGNAL;
+    // SIGCHLD for fork), 0 for none.
+    int exit_signal = SIGCHLD;
+    // A zombie: every thread ended, the parent has not reaped it yet.
+    bool ended = false;
+    // exit_group or a fatal signal is ending every thread.
+    bool dying = false;
+    // A vfork-style parent waits on this word (in the parent thread's
+    // frame) until the child execs or ends: set to 1 and woken then.
+    uint32_t* parent_waiting_word = nullptr;
+    // It ran execve since fork: its parent may no longer move its group.
+    bool did_exec = false;
+    // prctl(PR_SET_PDEATHSIG): the signal this process gets when its parent ends.
+    int parent_death_signal = 0;
+    // Bumped and futex-woken when a child ends (wait4 sleeps on it).
+    uint32_t child_events = 0;
     // Signalled (with the kernel lock's mutex) when the last thread is gone.
     std::condition_variable threads_gone;
 

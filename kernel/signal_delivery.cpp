@@ -6,6 +6,7 @@
 #include "entry/entry.h"
 #include "kernel/kernel.h"
 #include "kernel/process.h"
+#include "kernel/process_lifecycle.h"
 #include "kernel/thread.h"
 #include "kernel/thread_lifecycle.h"
 #include "kernel/user_memory.h"
@@ -163,7 +164,7 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
     bool default_action = action.handler == reinterpret_cast<uint64_t>(SIG_DFL);
     // A fault cannot be ignored or wait: the faulting instruction would repeat.
     if (is_fault && (blocked || ignored))
-        terminate_process(thread, 128 + signal);
+        terminate_process(thread, signaled_status(signal));
     if (blocked) {
         thread.pending_signals |= signal_bit(signal);
         thread.pending_info[signal] = info;
@@ -172,12 +173,12 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
     if (ignored || (default_action && !terminates_by_default(signal)))
         return {};
     if (default_action)
-        terminate_process(thread, 128 + signal);
+        terminate_process(thread, signaled_status(signal));
     if (!thread.context)
         return Error(EINVAL, "no interrupted context to deliver a signal to");
     auto delivered = run_handler(thread, signal, info, action);
     if (delivered.is_error())  // as Linux: no room for the frame kills with SIGSEGV
-        terminate_process(thread, 128 + SIGSEGV);
+        terminate_process(thread, signaled_status(SIGSEGV));
     return {};
 }
 
@@ -188,10 +189,12 @@ Result<void> post_signal(Thread& target, int signal, const siginfo_t& info) {
     bool default_action = action.handler == reinterpret_cast<uint64_t>(SIG_DFL);
     if (ignored || (default_action && !terminates_by_default(signal)))
         return {};
-    // Another thread (or the timer thread) is running: the process ends at
-    // once, as terminate_process() ends a process with other threads.
-    if (default_action && !blocked)
-        target.kernel().target().process_exit(128 + signal);
+    // The signal ends the target's process (the sender runs in another
+    // thread, another process or the timer thread).
+    if (default_action && !blocked) {
+        end_process_threads(target.kernel(), target.process(), signaled_status(signal));
+        return {};
+    }
     target.pending_signals |= signal_bit(signal);
     target.pending_info[signal] = info;
     bool awaited = target.waiting_for & signal_bit(signal);

@@ -44,6 +44,8 @@ public:
     uint64_t mask_after_handler = 0;
     pid_t host_tid = 0;         // the host thread running it (interrupts)
     bool exit_started = false;  // it left (or is leaving) program code for good
+    // Another thread ended the process or exec'd: leave at the next entry.
+    bool exit_requested = false;
 
 private:
     Kernel& m_kernel;

@@ -9,6 +9,8 @@
 #include "entry/entry.h"
 #include "kernel/kernel.h"
 #include "kernel/process.h"
+#include "kernel/process_lifecycle.h"
+#include "kernel/process_timers.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
@@ -29,7 +31,9 @@ long handle_syscall(void* thread_pointer, long number, const uint64_t arguments[
         args.raw[i] = arguments[i];
     KernelEntryScope held(thread.kernel().lock());
     thread.context = context;
+    end_thread_if_asked(thread);
     long result = dispatch_syscall(thread, number, args);
+    end_thread_if_asked(thread);
     if (pending_signals_of(thread) & ~thread.signal_mask) {
         // The handler's frame must hold the syscall's result.
         context->uc_mcontext.gregs[REG_RAX] = result;
@@ -47,10 +51,11 @@ void handle_fault(void* thread_pointer, int signal, siginfo_t* info, ucontext_t*
     Thread& thread = *static_cast<Thread*>(thread_pointer);
     KernelEntryScope held(thread.kernel().lock());
     thread.context = context;
+    end_thread_if_asked(thread);
     if (signal == entry::interrupt_signal)
         (void)deliver_pending_signals(thread);
     else if (raise_signal(thread, signal, *info, true).is_error())
-        terminate_process(thread, 128 + signal);
+        terminate_process(thread, signaled_status(signal));
     thread.context = nullptr;
 }
 
@@ -108,8 +113,9 @@ void release_robust_list(Thread& thread) {
 
 // What Linux does for a thread that is gone: its robust locks are released,
 // its CLONE_CHILD_CLEARTID word is zeroed and woken (pthread_join), and it
-// leaves its process. Called with the kernel lock held.
-void finish_thread(Thread& thread) {
+// leaves its process; the last one ends the process, whose timers the
+// caller destroys without the kernel lock. Called with the kernel lock held.
+std::unique_ptr<ProcessTimers> finish_thread(Thread& thread) {
     release_robust_list(thread);
     if (thread.clear_child_tid != 0 &&
         thread.kernel().memory_accessible(thread.clear_child_tid, 4)) {
@@ -118,15 +124,10 @@ void finish_thread(Thread& thread) {
     }
     Process& process = thread.process();
     process.threads().erase(thread.tid());  // `thread` is gone from here on
-    if (process.threads().empty())
-        process.threads_gone.notify_all();
-}
-
-size_t running_threads(Process& process) {
-    size_t count = 0;
-    for (auto& [tid, thread] : process.threads())
-        count += !thread->exit_started;
-    return count;
+    if (!process.threads().empty())
+        return nullptr;
+    process.threads_gone.notify_all();
+    return end_process(thread.kernel(), process);  // `process` may be gone from here on
 }
 
 Result<std::unique_ptr<entry::ProgramThread>> make_program_thread(Thread& thread) {
@@ -145,8 +146,9 @@ void run_cloned_thread(Thread& thread, ucontext_t start, uint64_t program_fs) {
         program_thread.value()->state().program_fs = program_fs;
         program_thread.value()->run_context(start);
     }
-    std::lock_guard held(lock.mutex());
-    finish_thread(thread);
+    std::unique_lock held(lock.mutex());
+    std::unique_ptr<ProcessTimers> timers = finish_thread(thread);
+    held.unlock();
 }
 
 }  // namespace
@@ -159,21 +161,23 @@ Result<int> run_first_thread(Thread& thread, uint64_t entry_point, uint64_t stac
     if (status < 0)
         return Error(-status, "cannot start syscall user dispatch");
     std::unique_lock held(lock.mutex());
-    finish_thread(thread);
+    std::unique_ptr<ProcessTimers> timers = finish_thread(thread);
     // exit(2) of the first thread leaves the process running until its
     // last thread ends.
     process.threads_gone.wait(held, [&] { return process.threads().empty(); });
-    return process.exit_status;
+    int wait_status = process.wait_status;
+    held.unlock();
+    return host_exit_code(wait_status);
 }
 
-Result<pid_t> start_thread(Thread& creator, const ThreadStart& start) {
+Result<pid_t> start_thread(Thread& creator, const ThreadStart& start, Process* new_process) {
     Kernel& kernel = creator.kernel();
-    Process& process = creator.process();
+    Process& process = new_process ? *new_process : creator.process();
     if (process.threads().size() >= kernel.config().max_threads)
         return Error(EAGAIN, "too many threads");
     if (!creator.context)
         return Error(EINVAL, "no creator context");
-    pid_t tid = kernel.allocate_pid();
+    pid_t tid = new_process ? new_process->pid() : kernel.allocate_pid();
     auto owned = std::make_unique<Thread>(kernel, process, tid);
     Thread& thread = *owned;
     thread.signal_mask = creator.signal_mask;
@@ -205,24 +209,23 @@ void exit_thread(Thread& thread, int code) {
     thread.exit_started = true;
     // The status of a process whose threads all called exit(2) is its
     // first thread's exit code.
-    if (thread.tid() == process.pid())
-        process.exit_status = code;
+    if (thread.tid() == process.pid() && !process.dying)
+        process.wait_status = exited_status(code);
     thread.kernel().lock().release();
     entry::leave_program(code);
 }
 
-void terminate_process(Thread& thread, int status) {
+void terminate_process(Thread& thread, int wait_status) {
     Process& process = thread.process();
     thread.exit_started = true;
-    // NOTE: other threads may be anywhere (program code, a host wait), so
-    // ending them one by one would need each to be interrupted and unwound;
-    // the host process ends at once instead, which is what the program can
-    // observe of exit_group (myst keeps nothing that needs writing back).
-    if (running_threads(process) > 0)
-        thread.kernel().target().process_exit(status);
-    process.exit_status = status;
+    end_process_threads(thread.kernel(), process, wait_status);
     thread.kernel().lock().release();
-    entry::leave_program(status);
+    entry::leave_program(host_exit_code(wait_status));
+}
+
+void end_thread_if_asked(Thread& thread) {
+    if (thread.exit_requested && !thread.exit_started)
+        exit_thread(thread, 0);
 }
 
 }  // namespace myst::kernel

@@ -13,6 +13,7 @@
 
 namespace myst::kernel {
 
+class Process;
 class Thread;
 
 // What clone(2)/clone3(2) asked for a new thread.
@@ -30,16 +31,22 @@ struct ThreadStart {
 // code. The first thread of a process runs this way.
 Result<int> run_first_thread(Thread& thread, uint64_t entry_point, uint64_t stack_pointer);
 
-// Starts a new thread of the caller's process on a new host thread, in the
-// caller's registers (clone returns 0 there). Returns its tid. The caller
-// holds the kernel lock.
-Result<pid_t> start_thread(Thread& creator, const ThreadStart& start);
+// Starts a new thread on a new host thread, in the caller's registers
+// (clone returns 0 there): a thread of the caller's process, or the first
+// thread of `process` (a new child, whose pid is the thread's id).
+// Returns its tid. The caller holds the kernel lock.
+Result<pid_t> start_thread(Thread& creator, const ThreadStart& start, Process* process = nullptr);
 
 // exit(2): ends the calling thread; the process ends when it was the last.
 [[noreturn]] void exit_thread(Thread& thread, int code);
 
 // exit_group(2) or a fatal signal: ends every thread of the process with
-// `status` (the exit status myst reports).
-[[noreturn]] void terminate_process(Thread& thread, int status);
+// `wait_status` (encoded as wait(2) reports it: kernel/process_lifecycle.h).
+[[noreturn]] void terminate_process(Thread& thread, int wait_status);
+
+// Another thread asked this one to end (exit_group, execve, a fatal
+// signal): it ends at its next kernel entry instead of returning to the
+// program. Called at every kernel entry and exit.
+void end_thread_if_asked(Thread& thread);
 
 }  // namespace myst::kernel

@@ -62,6 +62,14 @@ Result<void*> LinuxTarget::memory_map_at(void* address, size_t size, int protect
     return mapped;
 }
 
+Result<void> LinuxTarget::memory_residency(void* address, size_t size, std::span<uint8_t> pages) {
+    if (pages.size() < (size + 4095) / 4096)
+        return Error(EINVAL, "residency vector too small");
+    if (::mincore(address, size, pages.data()) != 0)
+        return Error(errno, "mincore");
+    return {};
+}
+
 Result<void> LinuxTarget::memory_unmap(void* address, size_t size) {
     if (::munmap(address, size) != 0)
         return Error(errno, "munmap");

@@ -54,6 +54,7 @@ public:
     Result<void> memory_decommit(void* address, size_t size) override;
     Result<void*> memory_map_at(void* address, size_t size, int protection) override;
     Result<void> memory_unmap(void* address, size_t size) override;
+    Result<void> memory_residency(void* address, size_t size, std::span<uint8_t> pages) override;
     void memory_prefer_huge_pages(void* address, size_t size) override;
 
     Result<struct timespec> clock_time(clockid_t clock) override;

@@ -101,6 +101,9 @@ public:
     // Maps zeroed memory at exactly `address` if nothing is there (EEXIST if taken).
     virtual Result<void*> memory_map_at(void* address, size_t size, int protection) = 0;
     virtual Result<void> memory_unmap(void* address, size_t size) = 0;
+    // Which pages of [address, address+size) hold data (mincore): one byte a
+    // page, non-zero when resident. Pages never touched read as zero.
+    virtual Result<void> memory_residency(void* address, size_t size, std::span<uint8_t> pages) = 0;
     // A hint that [address, address+size) (kernel memory about to be
     // filled, 2 MiB aligned) should be backed by huge pages and faulted in
     // now, in one call rather than a fault per 4 KiB page. Hosts that

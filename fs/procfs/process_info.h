@@ -20,6 +20,8 @@ struct ProcessStatus {
     std::string name;  // "comm": the executable's file name, at most 15 bytes
     pid_t pid = 0;
     pid_t parent_pid = 0;
+    pid_t group_id = 0;  // process group
+    pid_t session_id = 0;
     uid_t uid = 0, euid = 0, suid = 0;
     gid_t gid = 0, egid = 0, sgid = 0;
     char state = 'R';  // R, S, Z... as in /proc/<pid>/stat

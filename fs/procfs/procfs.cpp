@@ -115,10 +115,10 @@ Result<std::string> stat_text(ProcessInfo& processes, pid_t pid) {
     std::vector<std::string> fields(49, "0");  // fields 4..52
     auto set = [&](int number, std::string value) { fields[number - 4] = std::move(value); };
     set(4, std::to_string(st.parent_pid));
-    set(5, std::to_string(st.pid));  // process group
-    set(6, std::to_string(st.pid));  // session
-    set(8, "-1");                    // no terminal process group
-    set(18, "20");                   // priority
+    set(5, std::to_string(st.group_id));
+    set(6, std::to_string(st.session_id));
+    set(8, "-1");   // no terminal process group
+    set(18, "20");  // priority
     set(20, std::to_string(st.threads));
     set(23, std::to_string(st.virtual_memory_bytes));
     set(24, std::to_string(st.resident_memory_bytes / 4096));

@@ -1,9 +1,11 @@
-// Creating threads: clone(2) and clone3(2) with the flags glibc's and musl's
-// pthread_create use. New processes (no CLONE_THREAD) come with fork.
+// Creating threads and processes: clone(2) and clone3(2) with the flags
+// glibc's and musl's pthread_create, fork and posix_spawn use; fork(2) and
+// vfork(2) (kernel/process_lifecycle.h has the process model).
 #include <linux/sched.h>
 #include <sched.h>
 
 #include "kernel/kernel.h"
+#include "kernel/process_lifecycle.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
 #include "kernel/thread_lifecycle.h"
@@ -28,8 +30,6 @@ Result<void> check_thread_flags(uint64_t flags) {
         return Error(EINVAL, "CLONE_SIGHAND needs CLONE_VM");
     if (flags & namespace_flags)
         return Error(EINVAL, "namespaces are not served");
-    if (!(flags & CLONE_THREAD))
-        return Error(ENOSYS, "new processes (clone without CLONE_THREAD) are not served yet");
     if ((flags & thread_flags) != thread_flags)
         return Error(EINVAL, "a thread must share files, fs and the address space");
     if (flags & ~(thread_flags | optional_flags))
@@ -37,8 +37,22 @@ Result<void> check_thread_flags(uint64_t flags) {
     return {};
 }
 
-Result<long> clone_thread(Thread& thread, uint64_t flags, const ThreadStart& start) {
-    TRY(check_thread_flags(flags));
+// A new process shares memory or not (CLONE_VM, with or without
+// CLONE_VFORK); sharing files, fs or handlers with a process is not served.
+constexpr uint64_t process_flags = CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID |
+                                   CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED;
+
+Result<void> check_process_flags(uint64_t flags) {
+    if (flags & namespace_flags)
+        return Error(EINVAL, "namespaces are not served");
+    if (flags & (CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_PARENT))
+        return Error(EINVAL, "a process sharing files, fs or handlers is not served");
+    if (flags & ~process_flags)
+        return Error(EINVAL, "unsupported clone flags");
+    return {};
+}
+
+ThreadStart with_flags(const ThreadStart& start, uint64_t flags) {
     ThreadStart request = start;
     request.set_tls = flags & CLONE_SETTLS;
     if (!(flags & CLONE_PARENT_SETTID))
@@ -47,7 +61,18 @@ Result<long> clone_thread(Thread& thread, uint64_t flags, const ThreadStart& sta
         request.child_tid_address = 0;
     if (!(flags & CLONE_CHILD_CLEARTID))
         request.clear_tid_address = 0;
-    return TRY(start_thread(thread, request));
+    return request;
+}
+
+Result<long> clone_task(Thread& thread, uint64_t flags, int exit_signal, const ThreadStart& start) {
+    if (!(flags & CLONE_THREAD)) {
+        TRY(check_process_flags(flags));
+        return TRY(fork_process(thread, flags, exit_signal, with_flags(start, flags)));
+    }
+    if (exit_signal != 0)
+        return Error(EINVAL, "a thread has no exit signal");
+    TRY(check_thread_flags(flags));
+    return TRY(start_thread(thread, with_flags(start, flags)));
 }
 
 }  // namespace
@@ -55,14 +80,16 @@ Result<long> clone_thread(Thread& thread, uint64_t flags, const ThreadStart& sta
 // Clone implements Linux syscall clone(2) (x86-64 argument order: flags,
 // stack, parent_tid, child_tid, tls) for new threads.
 Result<long> sys_clone(Thread& thread, const SyscallArgs& args) {
-    uint64_t flags = args.raw[0] & ~uint64_t(CSIGNAL);  // a thread has no exit signal
+    uint64_t flags = args.raw[0] & ~uint64_t(CSIGNAL);
+    // clone(2) ignores the exit signal of a thread.
+    int exit_signal = (flags & CLONE_THREAD) ? 0 : static_cast<int>(args.raw[0] & CSIGNAL);
     ThreadStart start;
     start.stack_pointer = args.address(1);
     start.parent_tid_address = args.address(2);
     start.child_tid_address = args.address(3);
     start.clear_tid_address = args.address(3);
     start.tls = args.address(4);
-    return clone_thread(thread, flags, start);
+    return clone_task(thread, flags, exit_signal, start);
 }
 
 // Clone3 implements Linux syscall clone3(2) for new threads.
@@ -72,8 +99,8 @@ Result<long> sys_clone3(Thread& thread, const SyscallArgs& args) {
         return Error(EINVAL, "bad clone_args size");
     struct clone_args request {};
     TRY(copy_from_user(thread, &request, args.address(0), std::min(size, sizeof request)));
-    if (request.exit_signal != 0 && (request.flags & CLONE_THREAD))
-        return Error(EINVAL, "a thread has no exit signal");
+    if (request.exit_signal >= 65)
+        return Error(EINVAL, "bad exit signal");
     if (request.set_tid || request.set_tid_size || request.cgroup)
         return Error(EINVAL, "set_tid and cgroup are not served");
     if ((request.stack == 0) != (request.stack_size == 0))
@@ -84,7 +111,18 @@ Result<long> sys_clone3(Thread& thread, const SyscallArgs& args) {
     start.child_tid_address = request.child_tid;
     start.clear_tid_address = request.child_tid;
     start.tls = request.tls;
-    return clone_thread(thread, request.flags, start);
+    return clone_task(thread, request.flags, static_cast<int>(request.exit_signal), start);
+}
+
+// Fork implements Linux syscall fork(2).
+Result<long> sys_fork(Thread& thread, const SyscallArgs&) {
+    return TRY(fork_process(thread, 0, SIGCHLD, ThreadStart{}));
+}
+
+// Vfork implements Linux syscall vfork(2): the child shares the memory and
+// the parent waits until it execs or exits.
+Result<long> sys_vfork(Thread& thread, const SyscallArgs&) {
+    return TRY(fork_process(thread, CLONE_VM | CLONE_VFORK, SIGCHLD, ThreadStart{}));
 }
 
 }  // namespace myst::kernel

@@ -24,39 +24,6 @@ Result<long> sys_gettid(Thread& thread, const SyscallArgs&) {
     return thread.tid();
 }
 
-// Getpgrp implements Linux syscall getpgrp(2): each process leads its group.
-Result<long> sys_getpgrp(Thread& thread, const SyscallArgs&) {
-    return thread.process().pid();
-}
-
-// Getpgid implements Linux syscall getpgid(2).
-Result<long> sys_getpgid(Thread& thread, const SyscallArgs& args) {
-    pid_t pid = args.integer(0);
-    if (pid != 0 && pid != thread.process().pid())
-        return Error(ESRCH, "no such process");
-    return thread.process().pid();
-}
-
-// Setpgid implements Linux syscall setpgid(2) for the calling process as its own group.
-Result<long> sys_setpgid(Thread& thread, const SyscallArgs& args) {
-    pid_t pid = args.integer(0), group = args.integer(1);
-    pid_t self = thread.process().pid();
-    if ((pid != 0 && pid != self) || (group != 0 && group != self))
-        return Error(EPERM, "process groups other than the process's own are not supported");
-    return 0;
-}
-
-// Getsid implements Linux syscall getsid(2).
-Result<long> sys_getsid(Thread& thread, const SyscallArgs& args) {
-    return sys_getpgid(thread, args);
-}
-
-// Setsid implements Linux syscall setsid(2): a group leader cannot start a
-// session, which every process here is.
-Result<long> sys_setsid(Thread&, const SyscallArgs&) {
-    return Error(EPERM, "already a group leader");
-}
-
 // Getuid implements Linux syscall getuid(2).
 Result<long> sys_getuid(Thread& thread, const SyscallArgs&) {
     return thread.process().credentials().uid;

@@ -13,14 +13,8 @@
     X(mlock, sys_mlock, "px", partial)                            \
     X(munlock, sys_munlock, "px", partial)                        \
     X(exit_group, sys_exit_group, "d", supported)                 \
-    X(wait4, sys_wait4, "dpxp", partial)                          \
     X(getpid, sys_getpid, "", supported)                          \
     X(getppid, sys_getppid, "", supported)                        \
-    X(getpgrp, sys_getpgrp, "", supported)                        \
-    X(getpgid, sys_getpgid, "d", supported)                       \
-    X(setpgid, sys_setpgid, "dd", partial)                        \
-    X(getsid, sys_getsid, "d", supported)                         \
-    X(setsid, sys_setsid, "", partial)                            \
     X(getuid, sys_getuid, "", supported)                          \
     X(geteuid, sys_geteuid, "", supported)                        \
     X(getgid, sys_getgid, "", supported)                          \

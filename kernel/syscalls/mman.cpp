@@ -6,6 +6,7 @@
 
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
+#include "kernel/process.h"
 #include "kernel/syscalls/file_mapping.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
@@ -42,10 +43,10 @@ Result<long> sys_mmap(Thread& thread, const SyscallArgs& args) {
     int initial = anonymous ? protection : PROT_READ | PROT_WRITE;
     uint64_t mapped = 0;
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-        mapped = TRY(
-            memory.map_fixed_for_program(address, length, initial, !(flags & MAP_FIXED_NOREPLACE)));
+        mapped = TRY(memory.map_fixed_for_program(
+            address, length, initial, !(flags & MAP_FIXED_NOREPLACE), thread.process().space));
     } else {
-        mapped = TRY(memory.map_anywhere(length, initial, ""));
+        mapped = TRY(memory.map_anywhere(length, initial, "", thread.process().space));
     }
     if (!anonymous) {
         auto filled = fill_file_mapping(thread, fd, offset, mapped, length);
@@ -77,7 +78,8 @@ Result<long> sys_mprotect(Thread& thread, const SyscallArgs& args) {
 
 // Brk implements Linux syscall brk(2): it returns the (possibly unchanged) break.
 Result<long> sys_brk(Thread& thread, const SyscallArgs& args) {
-    return static_cast<long>(thread.kernel().memory().set_break(args.address(0)));
+    return static_cast<long>(
+        thread.kernel().memory().set_break(args.address(0), thread.process().space));
 }
 
 // Madvise implements Linux syscall madvise(2): advice is accepted; only
@@ -123,7 +125,8 @@ Result<long> sys_mremap(Thread& thread, const SyscallArgs& args) {
         return Error(ENOMEM, "cannot grow in place");
     // The copy needs the old pages readable and the new ones writable; the
     // old ones go away, the new ones get the old protection after the copy.
-    uint64_t moved = TRY(memory.map_anywhere(new_size, PROT_READ | PROT_WRITE, ""));
+    uint64_t moved =
+        TRY(memory.map_anywhere(new_size, PROT_READ | PROT_WRITE, "", thread.process().space));
     if (!(old.protection & PROT_READ))
         TRY(memory.protect(old_address, old_size, old.protection | PROT_READ));
     std::memcpy(reinterpret_cast<void*>(moved), reinterpret_cast<void*>(old_address), old_size);

@@ -1,8 +1,9 @@
-// Ending threads and processes: exit, exit_group, and waiting for children.
+// Ending threads and processes: exit and exit_group.
 #include <signal.h>
 
 #include "kernel/kernel.h"
 #include "kernel/process.h"
+#include "kernel/process_lifecycle.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
@@ -18,12 +19,7 @@ Result<long> sys_exit(Thread& thread, const SyscallArgs& args) {
 
 // ExitGroup implements Linux syscall exit_group(2): every thread ends.
 Result<long> sys_exit_group(Thread& thread, const SyscallArgs& args) {
-    terminate_process(thread, args.integer(0) & 0xff);
-}
-
-// Wait4 implements Linux syscall wait4(2): without child processes yet, ECHILD.
-Result<long> sys_wait4(Thread&, const SyscallArgs&) {
-    return Error(ECHILD, "no child processes");
+    terminate_process(thread, exited_status(args.integer(0)));
 }
 
 }  // namespace myst::kernel

@@ -2,11 +2,12 @@
 // (kernel/signal_delivery.h runs the handlers).
 #include <signal.h>
 
-#include "kernel/thread_lifecycle.h"
 #include "kernel/process.h"
+#include "kernel/process_lifecycle.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
+#include "kernel/thread_lifecycle.h"
 #include "kernel/user_memory.h"
 
 namespace myst::kernel {
@@ -69,7 +70,7 @@ Result<long> sys_rt_sigreturn(Thread& thread, const SyscallArgs&) {
         return Error(EINVAL, "no signal frame");
     auto restored = return_from_signal(thread);
     if (restored.is_error())  // a corrupt frame: Linux kills with SIGSEGV
-        terminate_process(thread, 128 + SIGSEGV);
+        terminate_process(thread, signaled_status(SIGSEGV));
     return restored;
 }
 

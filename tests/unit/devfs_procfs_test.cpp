@@ -32,6 +32,7 @@ public:
         st.name = "prog";
         st.pid = pid;
         st.parent_pid = 1;
+        st.group_id = st.session_id = pid;
         st.uid = st.euid = st.suid = 0;
         st.threads = 2;
         st.virtual_memory_bytes = 8 << 20;

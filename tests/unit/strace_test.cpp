@@ -19,6 +19,7 @@
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
 #include "kernel/process.h"
+#include "kernel/process_table.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
 #include "target/linux_target.h"
@@ -114,6 +115,9 @@ public:
     Result<void*> memory_map_at(void* address, size_t size, int protection) override {
         return m_host.memory_map_at(address, size, protection);
     }
+    Result<void> memory_residency(void* address, size_t size, std::span<uint8_t> pages) override {
+        return m_host.memory_residency(address, size, pages);
+    }
     Result<void> memory_unmap(void* address, size_t size) override {
         return m_host.memory_unmap(address, size);
     }
@@ -185,9 +189,13 @@ public:
     }
     KernelLock& lock() override { return m_lock; }
     pid_t allocate_pid() override { return m_next_pid++; }
+    SpaceId allocate_space() override { return m_next_space++; }
+    ProcessTable& processes() override { return m_processes; }
 
 private:
     KernelLock m_lock;
+    SpaceId m_next_space = first_space + 1;
+    ProcessTable m_processes;
     pid_t m_next_pid = 11;
     RecordingTarget& m_target;
     std::unique_ptr<fs::Vfs> m_vfs;

@@ -205,6 +205,8 @@ Result<AppConfig> read_config(const Reader& reader, const Json& root) {
             for (size_t i = 0; i < value.size(); i++)
                 config.mounts.push_back(
                     TRY(parse_mount(reader, key + "[" + std::to_string(i) + "]", value[i])));
+        } else if (key == "ForkMode") {
+            config.fork_mode = TRY(reader.string(key, value));
         } else if (key == "MountablePaths") {
             std::vector<std::string> paths = TRY(reader.string_list(key, value));
             for (size_t i = 0; i < paths.size(); i++)

@@ -42,6 +42,7 @@ struct AppConfig {
     // "MountablePaths": host paths (absolute) the program may mount(2) as
     // ext2 or hostfs, each with what is beneath it, besides Mount sources.
     std::vector<std::string> mountable_paths;
+    std::string fork_mode;  // "ForkMode" as given; empty: not set
 };
 
 // Parses the text of a config file; `source` (the file name) starts every error.

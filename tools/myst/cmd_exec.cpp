@@ -35,6 +35,7 @@ struct ExecOptions {
     std::string rootfs;
     std::string program;
     std::string memory_size;
+    std::string fork_mode;
     std::string block_cache_size;
     std::string app_config_path;
     bool strace = false;
@@ -153,6 +154,22 @@ Result<std::vector<std::string>> plan_mountable_paths(const ExecOptions& options
     return paths;
 }
 
+// Mystikos's ForkMode names; "pseudo" (parent and child running at once on
+// the same memory) is refused with the reason.
+Result<kernel::ForkMode> parse_fork_mode(const std::string& value, const std::string& where) {
+    if (value == "pseudo_wait_for_exit_exec")
+        return kernel::ForkMode::pseudo_wait_for_exit_exec;
+    if (value == "none")
+        return kernel::ForkMode::none;
+    if (value == "pseudo")
+        return Error::invalid(where +
+                              ": ForkMode \"pseudo\" is not offered (parent and child "
+                              "would run at once in the same memory); use "
+                              "\"pseudo_wait_for_exit_exec\"");
+    return Error::invalid(where + ": unknown ForkMode \"" + value +
+                          "\" (pseudo_wait_for_exit_exec or none)");
+}
+
 Result<ExecPlan> make_plan(const ExecOptions& options) {
     ExecPlan plan;
     AppConfig config;
@@ -170,6 +187,10 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     }
     if (!config.hostname.empty())
         plan.kernel.hostname = config.hostname;
+    if (!options.fork_mode.empty())
+        plan.kernel.fork_mode = TRY(parse_fork_mode(options.fork_mode, "--fork-mode"));
+    else if (!config.fork_mode.empty())
+        plan.kernel.fork_mode = TRY(parse_fork_mode(config.fork_mode, "config ForkMode"));
     std::string program = options.program.empty() ? config.application_path : options.program;
     if (program.empty())
         return Error::invalid("no program given (and no ApplicationPath in the config)");
@@ -298,6 +319,10 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     app->add_option("program", options->program, "Program path inside the root file system");
     app->add_option("--memory-size", options->memory_size,
                     "Memory the program may use, e.g. 512m (k/m/g; default 512m)");
+    app->add_option("--fork-mode", options->fork_mode,
+                    "How fork runs the child (Mystikos's ForkMode): pseudo_wait_for_exit_exec "
+                    "(default: the parent waits until the child execs or exits, then has its "
+                    "memory back as at fork) or none (fork fails with ENOTSUP)");
     app->add_option("--block-cache-size", options->block_cache_size,
                     "Verified (and decrypted) ext2 blocks kept in memory per image, e.g. 256m "
                     "(default 64m; 0: none)");

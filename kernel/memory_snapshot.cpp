@@ -1,0 +1,136 @@
+// MemoryManager's fork support: saving a space's pages and putting them
+// back (kernel/memory_snapshot.h says why).
+#include "kernel/memory_snapshot.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+
+namespace myst::kernel {
+
+namespace {
+
+// The resident stretches of [start, end), as runs of whole pages.
+Result<std::vector<SpaceSnapshot::Run>> resident_runs(Target& target, uint64_t start,
+                                                      uint64_t end) {
+    std::vector<uint8_t> pages((end - start) / page_size);
+    TRY(target.memory_residency(reinterpret_cast<void*>(start), end - start, pages));
+    std::vector<SpaceSnapshot::Run> runs;
+    for (size_t i = 0; i < pages.size(); ++i) {
+        if (!(pages[i] & 1))
+            continue;
+        uint64_t address = start + i * page_size;
+        if (!runs.empty() && runs.back().address + runs.back().length == address)
+            runs.back().length += page_size;
+        else
+            runs.push_back({address, page_size, 0});
+    }
+    return runs;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SpaceSnapshot>> MemoryManager::snapshot_space(SpaceId space) {
+    std::lock_guard guard(m_lock);
+    auto snapshot = std::make_unique<SpaceSnapshot>();
+    uint64_t total = 0;
+    for (const auto& [start, mapping] : m_mappings) {
+        if (mapping.space != space)
+            continue;
+        snapshot->mappings.emplace(start, mapping);
+        // Pages the program cannot read hold nothing it could have put there.
+        if (!(mapping.protection & PROT_READ))
+            continue;
+        for (SpaceSnapshot::Run run : TRY(resident_runs(m_target, start, mapping.end))) {
+            run.stored_at = total;
+            total += run.length;
+            snapshot->runs.push_back(run);
+        }
+    }
+    if (total > 0) {
+        snapshot->storage = TRY(find_free_range(total));
+        TRY(m_target.memory_commit(reinterpret_cast<void*>(snapshot->storage), total,
+                                   PROT_READ | PROT_WRITE));
+        snapshot->storage_length = total;
+        m_mappings[snapshot->storage] = {snapshot->storage + total,
+                                         PROT_READ | PROT_WRITE,
+                                         true,
+                                         "[fork snapshot]",
+                                         0,
+                                         false,
+                                         kernel_space};
+        for (const SpaceSnapshot::Run& run : snapshot->runs)
+            std::memcpy(reinterpret_cast<void*>(snapshot->storage + run.stored_at),
+                        reinterpret_cast<const void*>(run.address), run.length);
+    }
+    snapshot->owned_break = m_break_space == space;
+    snapshot->program_break = m_break;
+    return snapshot;
+}
+
+void MemoryManager::restore_mapping_locked(uint64_t start, const Mapping& mapping) {
+    uint64_t length = mapping.end - start;
+    auto* address = reinterpret_cast<void*>(start);
+    // Whatever another space put there meanwhile stays: the child could only
+    // have made room for it by unmapping the parent's own pages.
+    if (!range_is_free(start, mapping.end))
+        return;
+    // Writable until the saved bytes are back; restore_space then gives
+    // each mapping its own protection.
+    if (mapping.in_region) {
+        if (m_target.memory_commit(address, length, PROT_READ | PROT_WRITE).is_error())
+            return;
+    } else if (m_target.memory_map_at(address, length, PROT_READ | PROT_WRITE).is_error()) {
+        return;
+    }
+    m_mappings[start] = mapping;
+}
+
+bool MemoryManager::restored_locked(SpaceId space, uint64_t address, uint64_t length) const {
+    auto it = m_mappings.upper_bound(address);
+    if (it == m_mappings.begin())
+        return false;
+    --it;
+    return it->second.space == space && it->second.end >= address + length;
+}
+
+void MemoryManager::restore_space(SpaceId space, SpaceSnapshot& snapshot) {
+    {
+        std::lock_guard guard(m_lock);
+        // The child's changes go: every page of the space comes back fresh
+        // (zero) and the saved bytes are copied in.
+        for (auto it = m_mappings.begin(); it != m_mappings.end();) {
+            uint64_t start = it->first;
+            bool mine = it->second.space == space;
+            ++it;
+            if (mine)
+                drop_mapping_locked(start);
+        }
+        for (const auto& [start, mapping] : snapshot.mappings)
+            restore_mapping_locked(start, mapping);
+        for (const SpaceSnapshot::Run& run : snapshot.runs)
+            if (restored_locked(space, run.address, run.length))
+                std::memcpy(reinterpret_cast<void*>(run.address),
+                            reinterpret_cast<const void*>(snapshot.storage + run.stored_at),
+                            run.length);
+        for (const auto& [start, mapping] : snapshot.mappings)
+            if (mapping.protection != (PROT_READ | PROT_WRITE) && m_mappings.count(start))
+                (void)m_target.memory_protect(reinterpret_cast<void*>(start), mapping.end - start,
+                                              mapping.protection);
+        if (snapshot.owned_break) {
+            m_break_space = space;
+            m_break = snapshot.program_break;
+        }
+    }
+    discard_snapshot(snapshot);
+}
+
+void MemoryManager::discard_snapshot(SpaceSnapshot& snapshot) {
+    std::lock_guard guard(m_lock);
+    if (snapshot.storage != 0 && m_mappings.count(snapshot.storage))
+        drop_mapping_locked(snapshot.storage);
+    snapshot.storage = snapshot.storage_length = 0;
+    snapshot.runs.clear();
+}
+
+}  // namespace myst::kernel

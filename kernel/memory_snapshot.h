@@ -1,0 +1,34 @@
+// A copy of one space's memory, taken at fork(2) so that the parent gets
+// its own memory back after its child ran in the same pages (DESIGN
+// decision 4: one address space; the child of fork borrows its parent's
+// pages until it execs or exits, and the parent waits meanwhile).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "kernel/memory_manager.h"
+
+namespace myst::kernel {
+
+struct SpaceSnapshot {
+    // Pages of the space that held data at fork: only resident pages are
+    // saved (a page never touched reads as zero, and is made so again).
+    struct Run {
+        uint64_t address = 0;
+        uint64_t length = 0;
+        uint64_t stored_at = 0;  // where in `storage` the bytes are
+    };
+
+    std::map<uint64_t, Mapping> mappings;  // start -> mapping, as at fork
+    std::vector<Run> runs;
+    // The saved bytes: kernel pages in the budget, so that fork past the
+    // budget fails with ENOMEM instead of growing myst.
+    uint64_t storage = 0;
+    uint64_t storage_length = 0;
+    bool owned_break = false;
+    uint64_t program_break = 0;
+};
+
+}  // namespace myst::kernel
