@@ -37,6 +37,13 @@ public:
     Result<int> file_open(const std::string& path, int flags, mode_t mode) override {
         return m_host.file_open(path, flags, mode);
     }
+    Result<int> wake_fd_create() override { return m_host.wake_fd_create(); }
+    Result<void> wake_fd_set(int fd) override { return m_host.wake_fd_set(fd); }
+    Result<void> wake_fd_clear(int fd) override { return m_host.wake_fd_clear(fd); }
+    Result<int> wait_for_readiness(std::span<struct pollfd> fds, const struct timespec* timeout,
+                                   const uint8_t* interrupted) override {
+        return m_host.wait_for_readiness(fds, timeout, interrupted);
+    }
     Result<void> file_close(int fd) override { return m_host.file_close(fd); }
     Result<size_t> file_read(int fd, std::span<uint8_t> buffer) override {
         return m_host.file_read(fd, buffer);
