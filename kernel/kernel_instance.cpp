@@ -87,7 +87,10 @@ private:
 }  // namespace
 
 KernelInstance::KernelInstance(Target& target, KernelConfig config)
-    : m_target(target), m_config(std::move(config)), m_strace(m_config.strace) {}
+    : m_target(target),
+      m_config(std::move(config)),
+      m_strace(m_config.strace),
+      m_pipes(m_config.pipe_buffer_limit) {}
 
 KernelInstance::~KernelInstance() = default;
 

@@ -7,6 +7,7 @@
 #include "kernel/elf_loader.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
+#include "kernel/pipe.h"
 #include "kernel/strace.h"
 
 namespace myst::fs {
@@ -41,6 +42,7 @@ public:
         return m_memory->is_accessible(address, size, true);
     }
     KernelLock& lock() override { return m_lock; }
+    PipeRegistry& pipes() override { return m_pipes; }
     pid_t allocate_pid() override { return m_next_pid++; }
 
     // What /proc shows about the processes.
@@ -59,6 +61,7 @@ private:
     KernelConfig m_config;
     Strace m_strace;
     std::unique_ptr<MemoryManager> m_memory;
+    PipeRegistry m_pipes;
     std::unique_ptr<fs::Vfs> m_vfs;
     std::unique_ptr<Process> m_first_process;
     std::unique_ptr<fs::ProcessInfo> m_process_info;

@@ -18,6 +18,7 @@
 #include "kernel/fs_context.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
+#include "kernel/pipe.h"
 #include "kernel/process.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
@@ -192,9 +193,11 @@ public:
     }
     KernelLock& lock() override { return m_lock; }
     pid_t allocate_pid() override { return m_next_pid++; }
+    PipeRegistry& pipes() override { return m_pipes; }
 
 private:
     KernelLock m_lock;
+    PipeRegistry m_pipes{KernelConfig{}.pipe_buffer_limit};
     pid_t m_next_pid = 11;
     RecordingTarget& m_target;
     std::unique_ptr<fs::Vfs> m_vfs;
