@@ -241,6 +241,29 @@ Result<void> deliver_pending_signals(Thread& thread) {
     return raise_signal(thread, signal, info, false);
 }
 
+uint64_t swap_signal_mask(Thread& thread, uint64_t mask) {
+    uint64_t old_mask = thread.signal_mask;
+    thread.signal_mask = mask & ~unblockable;
+    return old_mask;
+}
+
+Result<long> end_signal_mask_swap(Thread& thread, uint64_t old_mask, Result<long> result) {
+    if (!result.is_error() || result.error().code() != EINTR) {
+        thread.signal_mask = old_mask;
+        return result;
+    }
+    thread.restore_mask_after_handler = true;
+    thread.mask_after_handler = old_mask;
+    if (thread.context)
+        thread.context->uc_mcontext.gregs[REG_RAX] = -EINTR;
+    TRY(deliver_pending_signals(thread));
+    if (thread.restore_mask_after_handler) {  // no handler ran
+        thread.restore_mask_after_handler = false;
+        thread.signal_mask = old_mask;
+    }
+    return result;
+}
+
 Result<long> return_from_signal(Thread& thread) {
     ucontext_t& interrupted = *thread.context;
     greg_t* registers = interrupted.uc_mcontext.gregs;
