@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "entry/entry.h"
+#include "kernel/event_files.h"
 #include "kernel/kernel.h"
 #include "kernel/process.h"
 #include "kernel/thread.h"
@@ -111,16 +112,19 @@ siginfo_t take_pending_signal(Thread& thread, int signal) {
     uint64_t bit = signal_bit(signal);
     if (thread.pending_signals & bit) {
         thread.pending_signals &= ~bit;
+        notify_signal_files(thread.process());
         return thread.pending_info[signal];
     }
     Process& process = thread.process();
     process.pending_signals &= ~bit;
+    notify_signal_files(process);
     return process.pending_info[signal];
 }
 
 void post_process_signal(Process& process, int signal, const siginfo_t& info) {
     process.pending_signals |= signal_bit(signal);
     process.pending_info[signal] = info;
+    notify_signal_files(process);
     for (auto& [tid, thread] : process.threads())
         if ((thread->waiting_for & signal_bit(signal)) && thread->host_tid != 0)
             (void)thread->kernel().target().thread_interrupt(thread->host_tid,
@@ -167,6 +171,7 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
     if (blocked) {
         thread.pending_signals |= signal_bit(signal);
         thread.pending_info[signal] = info;
+        notify_signal_files(thread.process());
         return {};
     }
     if (ignored || (default_action && !terminates_by_default(signal)))
@@ -194,6 +199,7 @@ Result<void> post_signal(Thread& target, int signal, const siginfo_t& info) {
         target.kernel().target().process_exit(128 + signal);
     target.pending_signals |= signal_bit(signal);
     target.pending_info[signal] = info;
+    notify_signal_files(target.process());
     bool awaited = target.waiting_for & signal_bit(signal);
     if ((!blocked || awaited) && target.host_tid != 0)
         (void)target.kernel().target().thread_interrupt(target.host_tid, entry::interrupt_signal);
