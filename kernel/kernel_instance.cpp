@@ -100,6 +100,11 @@ Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
     TRY(entry::install_syscall_capture(kernel->m_config.fs_switch));
     kernel->m_memory = TRY(MemoryManager::create(target, kernel->m_config.memory_size));
     kernel->m_vfs = TRY(fs::Vfs::create(std::move(root), fs::clock_from_target(target)));
+    // FIFOs on any file system are the kernel's pipes.
+    kernel->m_vfs->set_fifo_opener(
+        [&pipes = kernel->m_pipes, &target](const fs::PathRef& node, int flags) {
+            return open_fifo(pipes, target, node, flags);
+        });
     kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel, kernel->m_first_process);
     return kernel;
 }

@@ -37,13 +37,24 @@ void PipeRegistry::release(uint64_t bytes) {
     m_used -= std::min(bytes, m_used);
 }
 
+Result<std::shared_ptr<Pipe>> PipeRegistry::fifo_pipe(const fs::Inode& inode, Target& target) {
+    std::lock_guard guard(m_fifo_lock);
+    std::erase_if(m_fifos, [](const auto& entry) { return entry.second.expired(); });
+    if (std::shared_ptr<Pipe> pipe = m_fifos[&inode].lock())
+        return pipe;
+    std::shared_ptr<Pipe> pipe = TRY(Pipe::create(*this, target, {}));
+    m_fifos[&inode] = pipe;
+    return pipe;
+}
+
 Pipe::Pipe(Private, PipeRegistry& registry, Target& target, Owner owner, size_t capacity)
     : m_registry(registry),
       m_inode(registry.next_inode()),
       m_owner(owner),
       m_capacity(capacity),
       m_readable(target),
-      m_writable(target) {
+      m_writable(target),
+      m_connected(target) {
     update_signals_locked();
 }
 
@@ -216,6 +227,11 @@ Result<int> Pipe::write_end_wake_fd() {
     return m_writable.fd();
 }
 
+Result<int> Pipe::connected_wake_fd() {
+    std::lock_guard guard(m_lock);
+    return m_connected.fd();
+}
+
 uint64_t Pipe::read_end_generation() {
     std::lock_guard guard(m_lock);
     return m_read_end_generation;
@@ -231,6 +247,9 @@ void Pipe::update_signals_locked() {
     // loss of every reader (EPIPE).
     m_readable.set(m_size > 0 || m_writers == 0);
     m_writable.set(free_space_locked() >= std::min(kPipeAtomicSize, m_capacity) || m_readers == 0);
+    // A blocking FIFO open waits for this. It stays up once a writer came,
+    // so that a reader cannot miss a writer that opened and closed at once.
+    m_connected.set(m_readers > 0 && m_writers_opened > 0);
 }
 
 PipeEnd::PipeEnd(std::shared_ptr<Pipe> pipe, int flags, fs::PathRef fifo)
@@ -316,6 +335,15 @@ uint64_t PipeEnd::readiness_generation() const {
     return generation;
 }
 
+bool PipeEnd::peer_arrived() {
+    if (m_reads && m_writes)
+        return true;
+    // A reader goes on once a writer came, even if it has gone again.
+    if (m_reads)
+        return m_pipe->writers() > 0 || m_pipe->writers_opened() != m_writers_seen;
+    return m_pipe->readers() > 0;
+}
+
 Result<PipeEnds> make_pipe(PipeRegistry& registry, Target& target, Pipe::Owner owner, int flags) {
     std::shared_ptr<Pipe> pipe = TRY(Pipe::create(registry, target, owner));
     const int status = flags & (O_NONBLOCK | O_DIRECT);
@@ -324,6 +352,21 @@ Result<PipeEnds> make_pipe(PipeRegistry& registry, Target& target, Pipe::Owner o
     auto read_end = std::make_shared<PipeEnd>(pipe, O_RDONLY | status);
     auto write_end = std::make_shared<PipeEnd>(pipe, O_WRONLY | status);
     return PipeEnds{std::move(read_end), std::move(write_end)};
+}
+
+Result<std::shared_ptr<fs::OpenFile>> open_fifo(PipeRegistry& registry, Target& target,
+                                                const fs::PathRef& node, int flags) {
+    std::shared_ptr<Pipe> pipe = TRY(registry.fifo_pipe(*node->inode(), target));
+    if ((flags & O_ACCMODE) == O_WRONLY && (flags & O_NONBLOCK) && pipe->readers() == 0)
+        return Error(ENXIO, "FIFO has no reader");
+    constexpr int kLargeFile = 0100000;  // Linux sets O_LARGEFILE on every open
+    return std::shared_ptr<fs::OpenFile>(
+        std::make_shared<PipeEnd>(std::move(pipe), flags | kLargeFile, node));
+}
+
+bool fifo_needs_peer(fs::OpenFile& file) {
+    auto* end = dynamic_cast<PipeEnd*>(&file);
+    return end && end->is_fifo() && !(file.flags() & O_NONBLOCK) && !end->peer_arrived();
 }
 
 }  // namespace myst::kernel

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -44,10 +45,17 @@ constexpr size_t kPipeMaxSize = 1 << 20;
 // 2 GiB; here a pipe may not take more than this of the pipe budget.
 constexpr size_t kPipeMaxPrivilegedSize = 16 << 20;
 
-// Kernel-wide pipe state: the buffer budget and the pipefs inode numbers.
+class Pipe;
+
+// Kernel-wide pipe state: the buffer budget, the pipefs inode numbers and
+// the pipe of each FIFO that is open.
 class PipeRegistry {
 public:
     explicit PipeRegistry(uint64_t limit) : m_limit(limit) {}
+
+    // The pipe every opening of the FIFO `inode` connects to: made on the
+    // first opening, gone with the last description.
+    Result<std::shared_ptr<Pipe>> fifo_pipe(const fs::Inode& inode, Target& target);
 
     // Takes `bytes` of the budget; false when they are not left.
     bool charge(uint64_t bytes);
@@ -59,6 +67,8 @@ private:
     uint64_t m_limit;
     uint64_t m_used = 0;
     uint64_t m_next_inode = 4026531840 + 1000;  // pipefs numbers, as Linux's
+    std::mutex m_fifo_lock;                     // taken before m_lock (making a pipe charges it)
+    std::map<const fs::Inode*, std::weak_ptr<Pipe>> m_fifos;
 };
 
 class Pipe {
@@ -108,6 +118,9 @@ public:
     // The wake fds of the ends: readable while the end is ready (or hung up).
     Result<int> read_end_wake_fd();
     Result<int> write_end_wake_fd();
+    // Readable while the pipe has a reader and has had a writer (what a
+    // blocking open of a FIFO waits for).
+    Result<int> connected_wake_fd();
     // What moves each end's readiness: writes and writer closes for the read
     // end, reads and reader closes for the write end.
     uint64_t read_end_generation();
@@ -135,6 +148,7 @@ private:
     uint64_t m_write_end_generation = 0;
     WakeSignal m_readable;
     WakeSignal m_writable;
+    WakeSignal m_connected;
 };
 
 // One open file description of a pipe or FIFO: a read end (O_RDONLY), a
@@ -161,6 +175,9 @@ public:
     bool completes_blocking_writes() const override { return true; }
 
     Pipe& pipe() { return *m_pipe; }
+    bool is_fifo() const { return m_fifo != nullptr; }
+    // Whether the other side a blocking FIFO open waits for has come.
+    bool peer_arrived();
 
 private:
     std::shared_ptr<Pipe> m_pipe;
@@ -176,5 +193,14 @@ struct PipeEnds {
     std::shared_ptr<PipeEnd> write_end;
 };
 Result<PipeEnds> make_pipe(PipeRegistry& registry, Target& target, Pipe::Owner owner, int flags);
+
+// open(2) of the FIFO at `node`, without waiting: ENXIO for a write-only
+// non-blocking open while no reader has it open. A blocking open then
+// waits for the other side (fifo_needs_peer).
+Result<std::shared_ptr<fs::OpenFile>> open_fifo(PipeRegistry& registry, Target& target,
+                                                const fs::PathRef& node, int flags);
+// Whether the just opened `file` is a FIFO end whose blocking open must
+// still wait for a writer (O_RDONLY) or a reader (O_WRONLY).
+bool fifo_needs_peer(fs::OpenFile& file);
 
 }  // namespace myst::kernel

@@ -21,6 +21,7 @@ Result<long> open_at(Thread& thread, int dirfd, uint64_t path_address, int flags
     if (flags & O_CREAT)
         mode &= ~context.umask();
     std::shared_ptr<fs::OpenFile> file = TRY(vfs_of(thread).open(at, path, flags, mode & 07777));
+    TRY(wait_for_fifo_peer(thread, *file));
     return TRY(context.fds.allocate(std::move(file), flags & O_CLOEXEC));
 }
 

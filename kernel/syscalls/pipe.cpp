@@ -5,6 +5,7 @@
 #include "kernel/kernel.h"
 #include "kernel/pipe.h"
 #include "kernel/process.h"
+#include "kernel/readiness.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/syscalls/pipe_control.h"
@@ -56,6 +57,20 @@ Result<long> sys_pipe(Thread& thread, const SyscallArgs& args) {
 // Pipe2 implements Linux syscall pipe2(2): O_CLOEXEC, O_NONBLOCK, O_DIRECT.
 Result<long> sys_pipe2(Thread& thread, const SyscallArgs& args) {
     return make_pipe_fds(thread, args.address(0), args.integer(1));
+}
+
+Result<void> wait_for_fifo_peer(Thread& thread, fs::OpenFile& file) {
+    if (!fifo_needs_peer(file))
+        return {};
+    auto& end = static_cast<PipeEnd&>(file);
+    TRY(wait_until(
+        thread, [&]() -> Result<bool> { return end.peer_arrived(); },
+        [&](fs::WaitSources& sources) -> Result<void> {
+            sources.add_fd(TRY(end.pipe().connected_wake_fd()), POLLIN);
+            return {};
+        },
+        std::nullopt));
+    return {};
 }
 
 Result<long> pipe_fcntl(Thread& thread, fs::OpenFile& file, int command, uint64_t argument) {

@@ -388,6 +388,59 @@ static void interrupted_waits(void) {
     close(fds[1]);
 }
 
+static const char* fifo_path = "/tmp/pipes_poll.fifo";
+
+static void* open_fifo_writer(void* argument) {
+    (void)argument;
+    pause_ms(30);
+    int fd = open(fifo_path, O_WRONLY);
+    if (fd >= 0) {
+        write(fd, "fifo", 4);
+        close(fd);
+    }
+    return (void*)(intptr_t)(fd >= 0);
+}
+
+static void fifos(void) {
+    unlink(fifo_path);
+    CHECK(mkfifo(fifo_path, 0600) == 0, "mkfifo");
+    struct stat st;
+    CHECK(stat(fifo_path, &st) == 0 && S_ISFIFO(st.st_mode), "stat shows a FIFO");
+    expect_errno(open(fifo_path, O_WRONLY | O_NONBLOCK), ENXIO,
+                 "a non-blocking write-only open without a reader");
+    int reader = open(fifo_path, O_RDONLY | O_NONBLOCK);
+    CHECK(reader >= 0, "a non-blocking read-only open needs no writer");
+    char buffer[8] = {0};
+    CHECK(read(reader, buffer, sizeof buffer) == 0, "no writer yet: read returns 0");
+    struct pollfd probe = {reader, POLLIN, 0};
+    CHECK(poll(&probe, 1, 0) == 0, "no writer yet: no POLLHUP");
+    int writer = open(fifo_path, O_WRONLY | O_NONBLOCK);
+    CHECK(writer >= 0, "with a reader, a non-blocking write-only open succeeds");
+    CHECK(write(writer, "abc", 3) == 3 && read(reader, buffer, sizeof buffer) == 3 &&
+              memcmp(buffer, "abc", 3) == 0,
+          "both opens share one pipe");
+    CHECK(fcntl(writer, F_GETPIPE_SZ) == 65536, "F_GETPIPE_SZ on a FIFO");
+    close(writer);
+    CHECK(poll(&probe, 1, 0) == 1 && probe.revents == POLLHUP, "the writer came and went: POLLHUP");
+    close(reader);
+
+    pthread_t thread;
+    pthread_create(&thread, NULL, open_fifo_writer, NULL);
+    reader = open(fifo_path, O_RDONLY);
+    CHECK(reader >= 0, "a blocking read-only open waits for a writer");
+    CHECK(read_fully(reader, buffer, 4) == 4 && memcmp(buffer, "fifo", 4) == 0,
+          "and reads what it wrote");
+    void* opened;
+    pthread_join(thread, &opened);
+    CHECK(opened == (void*)1, "the writer's blocking open found the reader");
+    close(reader);
+    int both = open(fifo_path, O_RDWR);
+    CHECK(both >= 0 && write(both, "rw", 2) == 2 && read(both, buffer, 2) == 2,
+          "an O_RDWR open never waits and is both ends");
+    close(both);
+    CHECK(unlink(fifo_path) == 0, "unlink the FIFO");
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     basics();
@@ -397,5 +450,6 @@ int main(void) {
     blocking();
     readiness();
     interrupted_waits();
+    fifos();
     return verdict_finish();
 }
