@@ -166,7 +166,7 @@ Result<std::shared_ptr<OpenFile>> Vfs::open_node(const PathRef& node, int flags,
     if (S_ISSOCK(inode->type()))
         return Error(ENXIO, "cannot open a socket");
     // A FIFO may be written on a read-only mount: that changes no file.
-    const bool fifo = S_ISFIFO(inode->type());
+    const bool fifo = inode->is_named_fifo();
     if (writes && !fifo)
         TRY(check_mount_writable(node));
     struct stat st = TRY(inode->stat());
