@@ -78,15 +78,6 @@ std::vector<EpollEvent> EpollFile::take_ready(size_t limit) {
     return ready;
 }
 
-Result<struct stat> EpollFile::stat() {
-    // An anonymous inode, as Linux's: no file type bits.
-    struct stat st {};
-    st.st_mode = 0600;
-    st.st_nlink = 1;
-    st.st_blksize = 4096;
-    return st;
-}
-
 uint32_t EpollFile::poll_events() {
     for (auto& [key, item] : m_items) {
         std::shared_ptr<fs::OpenFile> file = item.file.lock();

@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "fs/vfs/open_file.h"
+#include "kernel/anonymous_file.h"
 
 namespace myst::kernel {
 
@@ -29,9 +30,9 @@ struct __attribute__((packed)) EpollEvent {
     uint64_t data;
 };
 
-class EpollFile final : public fs::OpenFile {
+class EpollFile final : public AnonymousFile {
 public:
-    EpollFile() : OpenFile(O_RDWR) {}
+    EpollFile() : AnonymousFile(O_RDWR, "eventpoll") {}
 
     // EPOLL_CTL_ADD (EEXIST), EPOLL_CTL_MOD and EPOLL_CTL_DEL (ENOENT).
     // ADD fails with ELOOP when `file` is an epoll instance that watches
@@ -44,10 +45,7 @@ public:
     // one-shot items are marked as reported.
     std::vector<EpollEvent> take_ready(size_t limit);
 
-    Result<struct stat> stat() override;
-    std::string describe() const override { return "anon_inode:[eventpoll]"; }
     uint32_t poll_events() override;
-    bool is_pollable() const override { return true; }
     Result<void> add_wake_sources(fs::WaitSources& sources, uint32_t events) override;
     uint64_t readiness_generation() const override;
 

@@ -33,18 +33,6 @@ Result<size_t> put_u64(std::span<uint8_t> buffer, uint64_t value) {
 
 }  // namespace
 
-Result<struct stat> AnonymousFile::stat() {
-    struct stat st {};
-    st.st_mode = 0600;
-    st.st_nlink = 1;
-    st.st_blksize = 4096;
-    return st;
-}
-
-std::string AnonymousFile::describe() const {
-    return std::string("anon_inode:[") + m_name + "]";
-}
-
 // --- eventfd ---
 
 EventFile::EventFile(Target& target, uint64_t initial, bool semaphore, int flags)

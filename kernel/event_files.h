@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "fs/vfs/open_file.h"
+#include "kernel/anonymous_file.h"
 #include "kernel/wake_signal.h"
 #include "target/target.h"
 
@@ -27,19 +28,6 @@ namespace myst::kernel {
 
 class Process;
 class Thread;
-
-// Anonymous-inode files ([eventfd], [timerfd], [signalfd]): fstat shows
-// no file type, as Linux's anon_inode.
-class AnonymousFile : public fs::OpenFile {
-public:
-    AnonymousFile(int flags, const char* name) : OpenFile(flags), m_name(name) {}
-    Result<struct stat> stat() override;
-    std::string describe() const override;
-    bool is_pollable() const override { return true; }
-
-private:
-    const char* m_name;
-};
 
 // eventfd(2): a 64-bit counter.
 class EventFile final : public AnonymousFile {

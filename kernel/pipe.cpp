@@ -94,21 +94,6 @@ void Pipe::close_end(bool reads, bool writes) {
     update_signals_locked();
 }
 
-unsigned Pipe::readers() {
-    std::lock_guard guard(m_lock);
-    return m_readers;
-}
-
-unsigned Pipe::writers() {
-    std::lock_guard guard(m_lock);
-    return m_writers;
-}
-
-uint64_t Pipe::writers_opened() {
-    std::lock_guard guard(m_lock);
-    return m_writers_opened;
-}
-
 Result<size_t> Pipe::read(std::span<uint8_t> buffer) {
     std::lock_guard guard(m_lock);
     if (buffer.empty())
@@ -151,16 +136,6 @@ Result<size_t> Pipe::write(std::span<const uint8_t> data) {
     ++m_read_end_generation;
     update_signals_locked();
     return count;
-}
-
-size_t Pipe::bytes_available() {
-    std::lock_guard guard(m_lock);
-    return m_size;
-}
-
-size_t Pipe::capacity() {
-    std::lock_guard guard(m_lock);
-    return m_capacity;
 }
 
 Result<size_t> Pipe::set_capacity(uint64_t requested, bool privileged) {
@@ -215,31 +190,6 @@ uint32_t Pipe::write_end_events() {
     if (m_readers == 0)
         events |= POLLERR;
     return events;
-}
-
-Result<int> Pipe::read_end_wake_fd() {
-    std::lock_guard guard(m_lock);
-    return m_readable.fd();
-}
-
-Result<int> Pipe::write_end_wake_fd() {
-    std::lock_guard guard(m_lock);
-    return m_writable.fd();
-}
-
-Result<int> Pipe::connected_wake_fd() {
-    std::lock_guard guard(m_lock);
-    return m_connected.fd();
-}
-
-uint64_t Pipe::read_end_generation() {
-    std::lock_guard guard(m_lock);
-    return m_read_end_generation;
-}
-
-uint64_t Pipe::write_end_generation() {
-    std::lock_guard guard(m_lock);
-    return m_write_end_generation;
 }
 
 void Pipe::update_signals_locked() {

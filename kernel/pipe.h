@@ -90,11 +90,11 @@ public:
     // Counts a new description of the pipe (a FIFO opened O_RDWR is both).
     void open_end(bool reads, bool writes);
     void close_end(bool reads, bool writes);
-    unsigned readers();
-    unsigned writers();
+    unsigned readers() { return read_locked(m_readers); }
+    unsigned writers() { return read_locked(m_writers); }
     // Bumped by every opening of a write end: a FIFO reader that opened
     // before any writer sees no hang-up until a writer came and went.
-    uint64_t writers_opened();
+    uint64_t writers_opened() { return read_locked(m_writers_opened); }
 
     // Up to buffer.size() bytes; 0 at end of file (empty, no writer);
     // EAGAIN when empty while a writer remains.
@@ -102,9 +102,9 @@ public:
     // EPIPE without a reader. Up to PIPE_BUF bytes go in at once or not at
     // all; more may go in part. EAGAIN when nothing could go in.
     Result<size_t> write(std::span<const uint8_t> data);
-    size_t bytes_available();
+    size_t bytes_available() { return read_locked(m_size); }
 
-    size_t capacity();
+    size_t capacity() { return read_locked(m_capacity); }
     // F_SETPIPE_SZ: Linux's rounding (a power-of-two number of pages),
     // EPERM past pipe-max-size unless `privileged`, EBUSY below the bytes
     // held. Returns the new capacity.
@@ -116,20 +116,29 @@ public:
     uint32_t read_end_events(uint64_t hangup_after);
     uint32_t write_end_events();
     // The wake fds of the ends: readable while the end is ready (or hung up).
-    Result<int> read_end_wake_fd();
-    Result<int> write_end_wake_fd();
+    Result<int> read_end_wake_fd() { return wake_fd(m_readable); }
+    Result<int> write_end_wake_fd() { return wake_fd(m_writable); }
     // Readable while the pipe has a reader and has had a writer (what a
     // blocking open of a FIFO waits for).
-    Result<int> connected_wake_fd();
+    Result<int> connected_wake_fd() { return wake_fd(m_connected); }
     // What moves each end's readiness: writes and writer closes for the read
     // end, reads and reader closes for the write end.
-    uint64_t read_end_generation();
-    uint64_t write_end_generation();
+    uint64_t read_end_generation() { return read_locked(m_read_end_generation); }
+    uint64_t write_end_generation() { return read_locked(m_write_end_generation); }
 
     uint64_t inode_number() const { return m_inode; }
     Owner owner() const { return m_owner; }
 
 private:
+    template <typename T>
+    T read_locked(const T& field) {
+        std::lock_guard guard(m_lock);
+        return field;
+    }
+    Result<int> wake_fd(WakeSignal& signal) {
+        std::lock_guard guard(m_lock);
+        return signal.fd();
+    }
     void update_signals_locked();
     size_t free_space_locked() const { return m_capacity - m_size; }
 
