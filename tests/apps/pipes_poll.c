@@ -388,7 +388,8 @@ static void interrupted_waits(void) {
     close(fds[1]);
 }
 
-static const char* fifo_path = "/tmp/pipes_poll.fifo";
+/* Named after the pid: native runs of the variants may run at once. */
+static char fifo_path[64];
 
 static void* open_fifo_writer(void* argument) {
     (void)argument;
@@ -402,7 +403,7 @@ static void* open_fifo_writer(void* argument) {
 }
 
 static void fifos(void) {
-    unlink(fifo_path);
+    snprintf(fifo_path, sizeof fifo_path, "/tmp/pipes_poll.%d.fifo", (int)getpid());
     CHECK(mkfifo(fifo_path, 0600) == 0, "mkfifo");
     struct stat st;
     CHECK(stat(fifo_path, &st) == 0 && S_ISFIFO(st.st_mode), "stat shows a FIFO");
