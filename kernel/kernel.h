@@ -21,6 +21,7 @@ class Vfs;
 namespace myst::kernel {
 
 class MemoryManager;
+class PipeRegistry;
 class Process;
 class ProcessTable;
 class Strace;
@@ -63,6 +64,9 @@ struct KernelConfig {
     // The operator names them (--mount sources, config Mount sources,
     // MountablePaths, --allow-mount-source); empty: none.
     std::vector<std::string> mountable_paths;
+    // The most kernel memory all pipe buffers together may take (see
+    // kernel/pipe.h): past it new pipes get one page, then ENFILE.
+    uint64_t pipe_buffer_limit = 64ull << 20;
 };
 
 class Kernel {
@@ -77,6 +81,8 @@ public:
     virtual bool memory_accessible(uint64_t address, uint64_t size) = 0;
     // The big kernel lock (kernel/kernel_lock.h: what it guards, the order).
     virtual KernelLock& lock() = 0;
+    // Kernel-wide pipe state: the buffer budget, pipefs inode numbers.
+    virtual PipeRegistry& pipes() = 0;
     // A new id in the kernel's pid space (processes and threads share it).
     virtual pid_t allocate_pid() = 0;
     // A new memory space for a program image (exec).

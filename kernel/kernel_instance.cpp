@@ -96,7 +96,10 @@ private:
 }  // namespace
 
 KernelInstance::KernelInstance(Target& target, KernelConfig config)
-    : m_target(target), m_config(std::move(config)), m_strace(m_config.strace) {}
+    : m_target(target),
+      m_config(std::move(config)),
+      m_strace(m_config.strace),
+      m_pipes(m_config.pipe_buffer_limit) {}
 
 KernelInstance::~KernelInstance() = default;
 
@@ -106,6 +109,11 @@ Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
     TRY(entry::install_syscall_capture(kernel->m_config.fs_switch));
     kernel->m_memory = TRY(MemoryManager::create(target, kernel->m_config.memory_size));
     kernel->m_vfs = TRY(fs::Vfs::create(std::move(root), fs::clock_from_target(target)));
+    // FIFOs on any file system are the kernel's pipes.
+    kernel->m_vfs->set_fifo_opener(
+        [&pipes = kernel->m_pipes, &target](const fs::PathRef& node, int flags) {
+            return open_fifo(pipes, target, node, flags);
+        });
     kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel);
     return kernel;
 }

@@ -8,6 +8,7 @@
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
 #include "kernel/process_table.h"
+#include "kernel/pipe.h"
 #include "kernel/strace.h"
 
 namespace myst::fs {
@@ -42,6 +43,7 @@ public:
         return m_memory->is_accessible(address, size, true);
     }
     KernelLock& lock() override { return m_lock; }
+    PipeRegistry& pipes() override { return m_pipes; }
     pid_t allocate_pid() override { return m_next_pid++; }
     SpaceId allocate_space() override { return m_next_space++; }
     ProcessTable& processes() override { return m_processes; }
@@ -63,6 +65,7 @@ private:
     KernelConfig m_config;
     Strace m_strace;
     std::unique_ptr<MemoryManager> m_memory;
+    PipeRegistry m_pipes;
     std::unique_ptr<fs::Vfs> m_vfs;
     ProcessTable m_processes;
     std::unique_ptr<fs::ProcessInfo> m_process_info;

@@ -23,6 +23,7 @@ struct FsContext;  // kernel/fs_context.h: root, cwd, umask, descriptor table
 class Thread;
 class Kernel;
 class ProcessTimers;
+class SignalFile;
 
 // A process's ids, as Linux's struct cred: file access uses fsuid/fsgid,
 // which follow the effective ids unless setfsuid/setfsgid moved them.
@@ -83,6 +84,9 @@ public:
     // bit (signal - 1), and what each was sent with.
     uint64_t pending_signals = 0;
     siginfo_t pending_info[65] = {};
+    // The process's signalfds, told when its pending signals change
+    // (kernel/event_files.h).
+    std::vector<std::weak_ptr<SignalFile>> signal_files;
     bool membarrier_registered = false;  // MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
     // The status the process ends with, encoded as wait(2) reports it
     // (kernel/process_lifecycle.h): its first thread's exit(2) code, or the

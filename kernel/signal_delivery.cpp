@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "entry/entry.h"
+#include "kernel/event_files.h"
 #include "kernel/kernel.h"
 #include "kernel/process.h"
 #include "kernel/process_lifecycle.h"
@@ -112,16 +113,19 @@ siginfo_t take_pending_signal(Thread& thread, int signal) {
     uint64_t bit = signal_bit(signal);
     if (thread.pending_signals & bit) {
         thread.pending_signals &= ~bit;
+        notify_signal_files(thread.process());
         return thread.pending_info[signal];
     }
     Process& process = thread.process();
     process.pending_signals &= ~bit;
+    notify_signal_files(process);
     return process.pending_info[signal];
 }
 
 void post_process_signal(Process& process, int signal, const siginfo_t& info) {
     process.pending_signals |= signal_bit(signal);
     process.pending_info[signal] = info;
+    notify_signal_files(process);
     for (auto& [tid, thread] : process.threads())
         if ((thread->waiting_for & signal_bit(signal)) && thread->host_tid != 0)
             (void)thread->kernel().target().thread_interrupt(thread->host_tid,
@@ -168,6 +172,7 @@ Result<void> raise_signal(Thread& thread, int signal, const siginfo_t& info, boo
     if (blocked) {
         thread.pending_signals |= signal_bit(signal);
         thread.pending_info[signal] = info;
+        notify_signal_files(thread.process());
         return {};
     }
     if (ignored || (default_action && !terminates_by_default(signal)))
@@ -197,6 +202,7 @@ Result<void> post_signal(Thread& target, int signal, const siginfo_t& info) {
     }
     target.pending_signals |= signal_bit(signal);
     target.pending_info[signal] = info;
+    notify_signal_files(target.process());
     bool awaited = target.waiting_for & signal_bit(signal);
     if ((!blocked || awaited) && target.host_tid != 0)
         (void)target.kernel().target().thread_interrupt(target.host_tid, entry::interrupt_signal);
@@ -242,6 +248,29 @@ Result<void> deliver_pending_signals(Thread& thread) {
     int signal = __builtin_ctzll(ready) + 1;
     siginfo_t info = take_pending_signal(thread, signal);
     return raise_signal(thread, signal, info, false);
+}
+
+uint64_t swap_signal_mask(Thread& thread, uint64_t mask) {
+    uint64_t old_mask = thread.signal_mask;
+    thread.signal_mask = mask & ~unblockable;
+    return old_mask;
+}
+
+Result<long> end_signal_mask_swap(Thread& thread, uint64_t old_mask, Result<long> result) {
+    if (!result.is_error() || result.error().code() != EINTR) {
+        thread.signal_mask = old_mask;
+        return result;
+    }
+    thread.restore_mask_after_handler = true;
+    thread.mask_after_handler = old_mask;
+    if (thread.context)
+        thread.context->uc_mcontext.gregs[REG_RAX] = -EINTR;
+    TRY(deliver_pending_signals(thread));
+    if (thread.restore_mask_after_handler) {  // no handler ran
+        thread.restore_mask_after_handler = false;
+        thread.signal_mask = old_mask;
+    }
+    return result;
 }
 
 Result<long> return_from_signal(Thread& thread) {

@@ -71,6 +71,14 @@ Result<long> signal_broken_pipe(Thread& thread, Result<long> result);
 // `timeout` (relative, may be null for none) passes first.
 Result<void> wait_for_signal(Thread& thread, const struct timespec* timeout);
 
+// ppoll, pselect6 and epoll_pwait run their wait with the program's mask
+// in force (swap_signal_mask returns the old one); this ends it as Linux
+// does: when the wait ended with EINTR, the handler that ended it runs
+// with the wait's mask and its return restores `old_mask` (as
+// sigsuspend); otherwise `old_mask` is back at once.
+uint64_t swap_signal_mask(Thread& thread, uint64_t mask);
+Result<long> end_signal_mask_swap(Thread& thread, uint64_t old_mask, Result<long> result);
+
 // Delivers the lowest pending signal the mask no longer blocks, if any.
 Result<void> deliver_pending_signals(Thread& thread);
 

@@ -63,6 +63,12 @@ public:
     Result<void> random_bytes(std::span<uint8_t> buffer) override;
     uintptr_t vdso_address() override;
 
+    Result<int> wake_fd_create() override;
+    Result<void> wake_fd_set(int fd) override;
+    Result<void> wake_fd_clear(int fd) override;
+    Result<int> wait_for_readiness(std::span<struct pollfd> fds, const struct timespec* timeout,
+                                   const uint8_t* interrupted) override;
+
     unsigned cpu_count() override;
     void yield() override;
 

@@ -5,6 +5,7 @@
 // everything the host returns. Sizes are bytes; host fds are the host's.
 #pragma once
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -120,6 +121,26 @@ public:
     virtual Result<void> random_bytes(std::span<uint8_t> buffer) = 0;
     // The host's vDSO image (for AT_SYSINFO_EHDR) or 0 when there is none.
     virtual uintptr_t vdso_address() = 0;
+
+    // --- Readiness (DESIGN.md decision 7). A kernel object that can make
+    // a program wait (a pipe, an eventfd...) keeps a host eventfd whose
+    // readability mirrors its own readiness: a wait on many objects is one
+    // host ppoll over their wake fds, and the kernel recomputes the real
+    // readiness from the objects afterwards.
+    // A new host eventfd (count 0: not readable), non-blocking and
+    // close-on-exec.
+    virtual Result<int> wake_fd_create() = 0;
+    // Makes the wake fd readable (adds 1 to its count).
+    virtual Result<void> wake_fd_set(int fd) = 0;
+    // Makes the wake fd unreadable again (reads its count to 0).
+    virtual Result<void> wake_fd_clear(int fd) = 0;
+    // ppoll(2) over host fds without a signal mask: fills each revents and
+    // returns how many are non-zero (0 when `timeout`, relative, may be
+    // null for none, passes). EINTR when `interrupted` (see sleep) is or
+    // becomes set.
+    virtual Result<int> wait_for_readiness(std::span<struct pollfd> fds,
+                                           const struct timespec* timeout,
+                                           const uint8_t* interrupted) = 0;
 
     // --- CPUs. ---
     virtual unsigned cpu_count() = 0;  // CPUs the program may use, at least 1

@@ -425,8 +425,9 @@ Result<void> Ext2Inode::set_times(const struct timespec times[2]) {
 }
 
 Result<std::shared_ptr<OpenFile>> Ext2Inode::open(const PathRef& path, int flags) {
-    // FIXME: device nodes and fifos in the image need a device table and
-    // pipes; until then only devfs serves devices (as in ramfs).
+    // FIXME: device nodes in the image need a device table; until then only
+    // devfs serves devices (as in ramfs). FIFOs never get here: the VFS
+    // opens them as the kernel's pipes (Vfs::set_fifo_opener).
     if (S_ISCHR(type()) || S_ISBLK(type()) || S_ISFIFO(type()))
         return Error(ENXIO, "no device behind this node");
     return Inode::open(path, flags);

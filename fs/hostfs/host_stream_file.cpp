@@ -72,6 +72,27 @@ Result<std::shared_ptr<OpenFile>> HostStreamFile::reopen(int flags) {
     return std::shared_ptr<OpenFile>(std::make_shared<HostStreamFile>(m_target, m_host_fd, flags));
 }
 
+uint32_t HostStreamFile::poll_events() {
+    struct pollfd probe {
+        m_host_fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0
+    };
+    struct timespec now {};
+    if (m_target.wait_for_readiness({&probe, 1}, &now, nullptr).is_error())
+        return POLLERR;
+    uint32_t events = static_cast<uint16_t>(probe.revents);
+    if (events & POLLIN)
+        events |= POLLRDNORM;
+    if (events & POLLOUT)
+        events |= POLLWRNORM;
+    return events;
+}
+
+Result<void> HostStreamFile::add_wake_sources(WaitSources& sources, uint32_t events) {
+    sources.add_fd(m_host_fd,
+                   static_cast<short>(events & (POLLIN | POLLOUT | POLLPRI | POLLRDHUP)));
+    return {};
+}
+
 std::string HostStreamFile::describe() const {
     auto st = m_target.file_stat(m_host_fd);
     if (st.is_error())

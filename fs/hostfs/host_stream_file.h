@@ -23,6 +23,10 @@ public:
     Result<long> ioctl(unsigned long request, std::span<uint8_t> argument) override;
     std::string describe() const override;
     Result<std::shared_ptr<OpenFile>> reopen(int flags) override;
+    // The host fd is its own wake fd: its readiness is the host's.
+    uint32_t poll_events() override;
+    bool is_pollable() const override { return true; }
+    Result<void> add_wake_sources(WaitSources& sources, uint32_t events) override;
     int host_fd() const { return m_host_fd; }
 
 private:

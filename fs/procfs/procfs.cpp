@@ -141,6 +141,7 @@ public:
     Result<std::shared_ptr<OpenFile>> open(const PathRef&, int flags) override {
         return m_file->reopen(flags);
     }
+    bool is_named_fifo() const override { return false; }
 
 protected:
     Result<struct stat> read_stat() override { return m_file->stat(); }

@@ -84,6 +84,10 @@ public:
     uint64_t ino() const { return m_ino; }
     // The S_IFMT bits, fixed for the inode's life.
     mode_t type() const { return m_type; }
+    // Whether opening it connects to a FIFO's pipe (Vfs::set_fifo_opener):
+    // true for the FIFOs file systems store, not for procfs's links to
+    // open pipes, which open the pipe itself again.
+    virtual bool is_named_fifo() const { return S_ISFIFO(m_type); }
     bool is_directory() const { return S_ISDIR(m_type); }
     bool is_symlink() const { return S_ISLNK(m_type); }
     bool is_regular() const { return S_ISREG(m_type); }

@@ -73,6 +73,20 @@ bool OpenFile::can_write() const {
     return !(current & O_PATH) && (mode == O_WRONLY || mode == O_RDWR);
 }
 
+void WaitSources::add_deadline(const struct timespec& when) {
+    if (!deadline || when.tv_sec < deadline->tv_sec ||
+        (when.tv_sec == deadline->tv_sec && when.tv_nsec < deadline->tv_nsec))
+        deadline = when;
+}
+
+uint32_t OpenFile::poll_events() {
+    return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+}
+
+Result<void> OpenFile::add_wake_sources(WaitSources&, uint32_t) {
+    return {};  // always ready: nothing to wait for
+}
+
 std::shared_ptr<Inode> OpenFile::inode() const {
     PathRef where = path();
     return where ? where->inode() : nullptr;

@@ -8,11 +8,14 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,6 +33,19 @@ enum class DirentFormat {
 // into `buffer`.
 size_t encode_dirent(std::span<uint8_t> buffer, DirentFormat format, const DirectoryEntry& entry,
                      uint64_t next_offset);
+
+// What a wait for a file's readiness watches (DESIGN.md decision 7): host
+// fds (wake fds of kernel objects, host streams) and the time at which the
+// readiness changes by itself (a timerfd). A wait ends when either fires;
+// the waiter then asks the files again (poll_events), as a wake fd only
+// says that something may have changed.
+struct WaitSources {
+    std::vector<struct pollfd> host_fds;
+    std::optional<struct timespec> deadline;  // CLOCK_MONOTONIC, absolute
+
+    void add_fd(int fd, short events) { host_fds.push_back({fd, events, 0}); }
+    void add_deadline(const struct timespec& when);
+};
 
 class OpenFile {
 public:
@@ -75,6 +91,26 @@ public:
     // when the file has no path (pipes, sockets, host streams); ENXIO when
     // the object cannot be opened again.
     virtual Result<std::shared_ptr<OpenFile>> reopen(int flags);
+    // --- Readiness (poll, select, epoll and blocking reads and writes). ---
+    // The POLL* events (POLLIN, POLLOUT, POLLHUP, POLLERR, POLLRDHUP...)
+    // that hold now; never blocks. Files that never block (regular files,
+    // directories, devices) are always ready, as Linux's DEFAULT_POLLMASK.
+    virtual uint32_t poll_events();
+    // Whether the file has a readiness of its own: epoll refuses the others
+    // (EPERM), and only these make a blocking read or write wait for it.
+    // Their read and write fail with EAGAIN where they would block, and the
+    // kernel waits (or not, with O_NONBLOCK).
+    virtual bool is_pollable() const { return false; }
+    // Adds to `sources` what a wait for `events` on this file watches.
+    virtual Result<void> add_wake_sources(WaitSources& sources, uint32_t events);
+    // Counts the events that may make the file ready (a pipe's writes for
+    // its read end): edge-triggered epoll reports a file again only after
+    // it moved.
+    virtual uint64_t readiness_generation() const { return 0; }
+    // True when a blocking write must write all of its data, waiting for
+    // room as often as needed (pipes); else one successful write is all.
+    virtual bool completes_blocking_writes() const { return false; }
+
     // The path it was opened by (null for pipes and sockets).
     virtual PathRef path() const { return nullptr; }
     std::shared_ptr<Inode> inode() const;

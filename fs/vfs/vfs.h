@@ -11,6 +11,7 @@
 // OpenFile offset lock -> file system lock.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,10 @@ public:
     // A Lookup from the root as root (uid 0), for the kernel's own use.
     Lookup root_lookup() const { return {m_root, m_root, {}}; }
     FileLocks& locks() { return m_locks; }
+    // What opening a FIFO gives (the kernel's pipes, which file systems do
+    // not know); without one, opening a FIFO is ENXIO.
+    using FifoOpener = std::function<Result<std::shared_ptr<OpenFile>>(const PathRef&, int flags)>;
+    void set_fifo_opener(FifoOpener opener) { m_fifo_opener = std::move(opener); }
     const Clock& clock() const { return m_clock; }
 
     // --- Resolution. ---
@@ -150,6 +155,7 @@ private:
     PathRef m_root;
     Clock m_clock;
     FileLocks m_locks;
+    FifoOpener m_fifo_opener;
     mutable std::mutex m_mounts_lock;
     std::vector<std::shared_ptr<Mount>> m_mounts;                  // in mount order
     std::map<MountKey, std::shared_ptr<Mount>> m_mounts_by_point;  // mount point inode -> mount

@@ -165,11 +165,18 @@ Result<std::shared_ptr<OpenFile>> Vfs::open_node(const PathRef& node, int flags,
         return Error(EISDIR, "is a directory");
     if (S_ISSOCK(inode->type()))
         return Error(ENXIO, "cannot open a socket");
-    if (writes)
+    // A FIFO may be written on a read-only mount: that changes no file.
+    const bool fifo = inode->is_named_fifo();
+    if (writes && !fifo)
         TRY(check_mount_writable(node));
     struct stat st = TRY(inode->stat());
     int want = (access != O_WRONLY ? R_OK : 0) | (writes ? W_OK : 0);
     TRY(check_permission(st, who, want));
+    if (fifo) {
+        if (!m_fifo_opener)
+            return Error(ENXIO, "no pipes behind FIFOs");
+        return m_fifo_opener(node, flags & ~O_TRUNC);
+    }
     std::shared_ptr<OpenFile> file = TRY(inode->open(node, flags));
     if ((flags & O_TRUNC) && inode->is_regular() && st.st_size != 0)
         TRY(inode->truncate(0));

@@ -9,6 +9,7 @@
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
 #include "kernel/process.h"
+#include "kernel/readiness.h"
 #include "kernel/thread.h"
 #include "kernel/user_memory.h"
 
@@ -56,6 +57,27 @@ Result<size_t> transfer_in_chunks(size_t count, Step step, uint8_t* direct = nul
             break;
     }
     return total;
+}
+
+// One chunk of a write at the file offset. A full pipe makes the thread
+// wait for room unless it is O_NONBLOCK; a blocking write to a pipe goes on
+// until all of it is in (pipe(7)), and a signal or an error on the way ends
+// it with what was written, as a short write.
+Result<TransferStep> write_waiting(Thread& thread, fs::OpenFile& file,
+                                   std::span<const uint8_t> chunk, size_t done) {
+    const bool complete = file.completes_blocking_writes() && !(file.flags() & O_NONBLOCK);
+    size_t written = 0;
+    do {
+        auto wrote = retry_until_ready(thread, file, POLLOUT,
+                                       [&] { return file.write(chunk.subspan(written)); });
+        if (wrote.is_error()) {
+            if (written > 0)
+                return TransferStep{written, true};
+            return stop_or_fail(wrote.release_error(), done);
+        }
+        written += wrote.value();
+    } while (complete && written < chunk.size());
+    return TransferStep{written};
 }
 
 // Linux's access_ok() before a read or write: the whole buffer must lie
@@ -164,7 +186,11 @@ Result<size_t> read_to_user(Thread& thread, fs::OpenFile& file, uint64_t address
                 if (chunk.empty())
                     return stop_or_fail(Error(EFAULT, "bad address"), done);
             }
-            auto got = offset ? file.pread(chunk, *offset + done) : file.read(chunk);
+            // A pipe or eventfd with nothing to read makes the thread wait
+            // (without the kernel lock) unless it is O_NONBLOCK.
+            auto got =
+                offset ? file.pread(chunk, *offset + done)
+                       : retry_until_ready(thread, file, POLLIN, [&] { return file.read(chunk); });
             if (got.is_error())
                 return stop_or_fail(got.release_error(), done);
             size_t size = got.value();
@@ -192,10 +218,13 @@ Result<size_t> write_from_user(Thread& thread, fs::OpenFile& file, uint64_t addr
             auto copied = copy_from_user(thread, chunk.data(), address + done, chunk.size());
             if (copied.is_error())
                 return stop_or_fail(copied.release_error(), done);
-            auto wrote = offset ? file.pwrite(chunk, *offset + done) : file.write(chunk);
-            if (wrote.is_error())
-                return stop_or_fail(wrote.release_error(), done);
-            return TransferStep{wrote.value()};
+            if (offset) {
+                auto wrote = file.pwrite(chunk, *offset + done);
+                if (wrote.is_error())
+                    return stop_or_fail(wrote.release_error(), done);
+                return TransferStep{wrote.value()};
+            }
+            return write_waiting(thread, file, chunk, done);
         });
 }
 

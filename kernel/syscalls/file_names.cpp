@@ -156,7 +156,8 @@ Result<long> sys_linkat(Thread& thread, const SyscallArgs& args) {
 }
 
 // Mknod implements Linux syscall mknod(2): regular files, fifos, sockets
-// and device nodes are created (fifos and devices cannot be opened yet).
+// and device nodes are created (fifos open as the kernel's pipes, see
+// kernel/pipe.h; devices in images cannot be opened yet).
 Result<long> sys_mknod(Thread& thread, const SyscallArgs& args) {
     return make_node_at(thread, AT_FDCWD, args.address(0), static_cast<mode_t>(args.raw[1]),
                         args.raw[2]);

@@ -6,6 +6,7 @@
 #include "kernel/process.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
+#include "kernel/syscalls/pipe_control.h"
 #include "kernel/thread.h"
 #include "kernel/user_memory.h"
 
@@ -20,6 +21,7 @@ Result<long> open_at(Thread& thread, int dirfd, uint64_t path_address, int flags
     if (flags & O_CREAT)
         mode &= ~context.umask();
     std::shared_ptr<fs::OpenFile> file = TRY(vfs_of(thread).open(at, path, flags, mode & 07777));
+    TRY(wait_for_fifo_peer(thread, *file));
     return TRY(context.fds.allocate(std::move(file), flags & O_CLOEXEC));
 }
 
@@ -202,6 +204,9 @@ Result<long> sys_fcntl(Thread& thread, const SyscallArgs& args) {
         case F_SETLK:
         case F_SETLKW:
             return record_lock(thread, *file, command, args.address(2));
+        case F_GETPIPE_SZ:
+        case F_SETPIPE_SZ:
+            return pipe_fcntl(thread, *file, command, args.raw[2]);
         default:
             return Error(EINVAL, "unsupported fcntl command " + std::to_string(command));
     }

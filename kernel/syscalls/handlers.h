@@ -7,6 +7,7 @@
 #include "kernel/syscalls/list_files.h"
 #include "kernel/syscalls/list_processes.h"
 #include "kernel/syscalls/list_threads.h"
+#include "kernel/syscalls/list_waits.h"
 
 namespace myst::kernel {
 
@@ -18,6 +19,7 @@ MYST_CORE_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_FILE_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_THREAD_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_PROCESS_SYSCALLS(MYST_DECLARE_HANDLER)
+MYST_WAIT_SYSCALLS(MYST_DECLARE_HANDLER)
 #undef MYST_DECLARE_HANDLER
 
 }  // namespace myst::kernel

@@ -23,23 +23,12 @@ Result<uint64_t> read_signal_set(Thread& thread, uint64_t address, size_t size) 
 // Waits under `mask` until a handler is due, runs it with `mask` in force
 // and makes its return restore the mask the thread had: EINTR, as Linux.
 Result<long> suspend_with_mask(Thread& thread, uint64_t mask) {
-    uint64_t old_mask = thread.signal_mask;
-    thread.signal_mask = mask;
+    const uint64_t old_mask = swap_signal_mask(thread, mask);
     auto waited = wait_for_signal(thread, nullptr);
-    if (waited.is_error() && waited.error().code() != EINTR) {
-        thread.signal_mask = old_mask;
-        return waited.error();
-    }
-    thread.restore_mask_after_handler = true;
-    thread.mask_after_handler = old_mask;
-    if (thread.context)
-        thread.context->uc_mcontext.gregs[REG_RAX] = -EINTR;
-    TRY(deliver_pending_signals(thread));
-    if (thread.restore_mask_after_handler) {  // no handler ran
-        thread.restore_mask_after_handler = false;
-        thread.signal_mask = old_mask;
-    }
-    return Error(EINTR, "interrupted by a signal");
+    Result<long> result = Error(EINTR, "interrupted by a signal");
+    if (waited.is_error() && waited.error().code() != EINTR)
+        result = waited.release_error();
+    return end_signal_mask_swap(thread, old_mask, std::move(result));
 }
 
 }  // namespace

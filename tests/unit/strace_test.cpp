@@ -18,6 +18,7 @@
 #include "kernel/fs_context.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
+#include "kernel/pipe.h"
 #include "kernel/process.h"
 #include "kernel/process_table.h"
 #include "kernel/syscall_table.h"
@@ -37,6 +38,13 @@ public:
 
     Result<int> file_open(const std::string& path, int flags, mode_t mode) override {
         return m_host.file_open(path, flags, mode);
+    }
+    Result<int> wake_fd_create() override { return m_host.wake_fd_create(); }
+    Result<void> wake_fd_set(int fd) override { return m_host.wake_fd_set(fd); }
+    Result<void> wake_fd_clear(int fd) override { return m_host.wake_fd_clear(fd); }
+    Result<int> wait_for_readiness(std::span<struct pollfd> fds, const struct timespec* timeout,
+                                   const uint8_t* interrupted) override {
+        return m_host.wait_for_readiness(fds, timeout, interrupted);
     }
     Result<void> file_close(int fd) override { return m_host.file_close(fd); }
     Result<size_t> file_read(int fd, std::span<uint8_t> buffer) override {
@@ -191,11 +199,13 @@ public:
     pid_t allocate_pid() override { return m_next_pid++; }
     SpaceId allocate_space() override { return m_next_space++; }
     ProcessTable& processes() override { return m_processes; }
+    PipeRegistry& pipes() override { return m_pipes; }
 
 private:
     KernelLock m_lock;
     SpaceId m_next_space = first_space + 1;
     ProcessTable m_processes;
+    PipeRegistry m_pipes{KernelConfig{}.pipe_buffer_limit};
     pid_t m_next_pid = 11;
     RecordingTarget& m_target;
     std::unique_ptr<fs::Vfs> m_vfs;
