@@ -24,6 +24,10 @@ Command add_fssig_command(CLI::App& parent);
 // `program_arguments` receives what follows <program> on the command line.
 Command add_exec_linux_command(CLI::App& parent, std::vector<std::string>& program_arguments);
 Command add_exec_sgx_command(CLI::App& parent, std::vector<std::string>& program_arguments);
+Command add_sign_command(CLI::App& parent);
+Command add_sign_sgx_command(CLI::App& parent);
+Command add_dump_command(CLI::App& parent);
+Command add_dump_sgx_command(CLI::App& parent);
 
 // Prints "myst <command>: <message>" on stderr and returns exit status 1.
 int report_failure(std::string_view command, const Error& error);
