@@ -35,6 +35,8 @@ int run_myst(int argc, char** argv) {
         add_sign_sgx_command(app),
         add_dump_command(app),
         add_dump_sgx_command(app),
+        add_package_command(app),
+        add_package_sgx_command(app),
     };
 
     std::string help_topic;

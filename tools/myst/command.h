@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,13 @@ Command add_sign_command(CLI::App& parent);
 Command add_sign_sgx_command(CLI::App& parent);
 Command add_dump_command(CLI::App& parent);
 Command add_dump_sgx_command(CLI::App& parent);
+Command add_package_command(CLI::App& parent);
+Command add_package_sgx_command(CLI::App& parent);
+
+// When this executable is a package (myst package), checks it and runs its
+// application with all of argv as the application's arguments, returning
+// the exit status; nullopt for a plain myst.
+std::optional<int> run_package_if_present(int argc, char** argv);
 
 // Prints "myst <command>: <message>" on stderr and returns exit status 1.
 int report_failure(std::string_view command, const Error& error);
