@@ -162,10 +162,21 @@ int run_dump(const std::string& path) {
     return 0;
 }
 
-// Mystikos's SGX spellings: there is no enclave here to sign for.
-int refuse_sgx(const std::string& command, const std::string& instead) {
-    return report_failure(command, Error(ENODEV, "there is no SGX target in this myst; use 'myst " +
-                                                     instead + "' (the linux target)"));
+// Mystikos's SGX spellings are accepted, whatever follows them, and say
+// which command does the job here: there is no enclave to sign for.
+Command add_refused_sgx_command(CLI::App& parent, const std::string& name,
+                                const std::string& instead) {
+    CLI::App* app = parent.add_subcommand(
+        name, "Mystikos's SGX " + instead + " (no SGX here: use myst " + instead + ")");
+    app->allow_extras();
+    app->footer("This myst has no SGX target; 'myst " + instead +
+                "' does the same for the linux target.");
+    return {app, [name, instead] {
+                return report_failure(name, Error(ENODEV,
+                                                  "there is no SGX target in this myst; "
+                                                  "use 'myst " +
+                                                      instead + "' (the linux target)"));
+            }};
 }
 
 }  // namespace
@@ -175,7 +186,8 @@ Command add_sign_command(CLI::App& parent) {
     CLI::App* app = parent.add_subcommand(
         "sign", "Sign an application: the myst runtime, its root file system and its config");
     app->footer(
-        "Measures the myst runtime (this executable), the root file system (an appdir is\n"
+        "Measures the myst runtime (this executable as the loader maps it: its debug\n"
+        "information and symbols are left out), the root file system (an appdir is\n"
         "packed as CPIO first; a CPIO archive by its SHA-256, an ext2 image from myst\n"
         "mkext2 by its dm-verity root hash) and the config (canonical JSON), and signs\n"
         "the measurement with RSA PKCS#1 v1.5 over SHA-256. Writes into --outdir:\n"
@@ -214,19 +226,11 @@ Command add_dump_command(CLI::App& parent) {
 }
 
 Command add_sign_sgx_command(CLI::App& parent) {
-    CLI::App* app =
-        parent.add_subcommand("sign-sgx", "Mystikos's SGX signing (no SGX here: use myst sign)");
-    app->allow_extras();
-    app->footer("This myst has no SGX target; 'myst sign' signs for the linux target.");
-    return {app, [] { return refuse_sgx("sign-sgx", "sign"); }};
+    return add_refused_sgx_command(parent, "sign-sgx", "sign");
 }
 
 Command add_dump_sgx_command(CLI::App& parent) {
-    CLI::App* app =
-        parent.add_subcommand("dump-sgx", "Mystikos's SGX dump (no SGX here: use myst dump)");
-    app->allow_extras();
-    app->footer("This myst has no SGX target; 'myst dump' shows a signed application.");
-    return {app, [] { return refuse_sgx("dump-sgx", "dump"); }};
+    return add_refused_sgx_command(parent, "dump-sgx", "dump");
 }
 
 }  // namespace myst::tools
