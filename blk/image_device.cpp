@@ -82,7 +82,8 @@ Result<TrustedRoot> decide_root_hash(const std::string& path, const image::Fssig
     return root;
 }
 
-Result<image::VeritySuperblock> read_verity_superblock(TargetFile& file, uint64_t hash_offset) {
+Result<image::VeritySuperblock> read_verity_superblock(image::RandomAccessFile& file,
+                                                       uint64_t hash_offset) {
     std::array<uint8_t, image::verity_superblock_size> bytes{};
     TRY(file.read_at(hash_offset, bytes));
     return image::VeritySuperblock::parse(bytes);
@@ -93,15 +94,21 @@ Result<image::VeritySuperblock> read_verity_superblock(TargetFile& file, uint64_
 Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path,
                                     const ImageTrust& trust,
                                     std::optional<std::vector<uint8_t>> key,
-                                    DiagnosticSink diagnostics, uint64_t cache_bytes) {
+                                    DiagnosticSink diagnostics, uint64_t cache_bytes,
+                                    ImageExtent extent) {
     auto file = TRY(TargetFile::open(target, host_path));
-    auto fssig = image::read_fssig(*file);
+    uint64_t file_size = TRY(file->size());
+    if (extent.offset > file_size || extent.length > file_size - extent.offset)
+        return Error(EINVAL, host_path + ": the image extent lies beyond the end of the file");
+    uint64_t image_size = extent.length ? extent.length : file_size - extent.offset;
+    image::FileWindow image(file, extent.offset, image_size);
+    auto fssig = image::read_fssig(image);
     if (fssig.is_error())
         return fssig.release_error().with_context(host_path);
     TrustedRoot root = TRY(decide_root_hash(host_path, fssig.value(), trust));
 
     uint64_t hash_offset = fssig.value().hash_offset;
-    auto superblock = read_verity_superblock(*file, hash_offset);
+    auto superblock = read_verity_superblock(image, hash_offset);
     if (superblock.is_error())
         return superblock.release_error().with_context(host_path);
 
@@ -112,9 +119,8 @@ Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path
     config.root_hash = root.root_hash;
     config.diagnostics = std::move(diagnostics);
 
-    uint64_t file_size = TRY(file->size());
     std::unique_ptr<BlockDevice> device =
-        std::make_unique<HostFileDevice>(std::move(file), 0, file_size);
+        std::make_unique<HostFileDevice>(std::move(file), extent.offset, image_size);
     CacheOptions readahead;
     readahead.capacity_blocks = image_readahead_cache_bytes / image_block_size;
     readahead.bulk_blocks = 1;

@@ -57,6 +57,13 @@ inline constexpr uint64_t default_image_cache_bytes = uint64_t(64) << 20;
 // verified is kept above.
 inline constexpr uint64_t image_readahead_cache_bytes = uint64_t(2) << 20;
 
+// Where the image lies in its host file: the whole file, or a root file
+// system stored inside a package (myst package).
+struct ImageExtent {
+    uint64_t offset = 0;
+    uint64_t length = 0;  // 0: up to the end of the file
+};
+
 struct OpenedImage {
     // The ext2 file system: verified, decrypted, writable (in memory only).
     std::unique_ptr<BlockDevice> device;
@@ -83,6 +90,7 @@ Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path
                                     const ImageTrust& trust,
                                     std::optional<std::vector<uint8_t>> key,
                                     DiagnosticSink diagnostics,
-                                    uint64_t cache_bytes = default_image_cache_bytes);
+                                    uint64_t cache_bytes = default_image_cache_bytes,
+                                    ImageExtent extent = {});
 
 }  // namespace myst::blk

@@ -23,4 +23,18 @@ Result<void> MemoryFile::truncate(uint64_t size) {
     return {};
 }
 
+Result<void> FileWindow::read_at(uint64_t offset, std::span<uint8_t> buffer) {
+    if (offset > m_length || buffer.size() > m_length - offset)
+        return Error(EIO, "read past the end of the window");
+    return m_file->read_at(m_offset + offset, buffer);
+}
+
+Result<void> FileWindow::write_at(uint64_t, std::span<const uint8_t>) {
+    return Error(EROFS, "a file window is read-only");
+}
+
+Result<void> FileWindow::truncate(uint64_t) {
+    return Error(EROFS, "a file window is read-only");
+}
+
 }  // namespace myst::image

@@ -41,4 +41,23 @@ private:
     std::vector<uint8_t> m_bytes;
 };
 
+// Bytes [offset, offset + length) of another file, read-only: a root file
+// system stored inside a package file is read through one, so the formats
+// need not know where their image starts.
+class FileWindow final : public RandomAccessFile {
+public:
+    FileWindow(std::shared_ptr<RandomAccessFile> file, uint64_t offset, uint64_t length)
+        : m_file(std::move(file)), m_offset(offset), m_length(length) {}
+
+    Result<void> read_at(uint64_t offset, std::span<uint8_t> buffer) override;
+    Result<void> write_at(uint64_t offset, std::span<const uint8_t> data) override;  // EROFS
+    Result<uint64_t> size() override { return m_length; }
+    Result<void> truncate(uint64_t size) override;  // EROFS
+
+private:
+    std::shared_ptr<RandomAccessFile> m_file;
+    uint64_t m_offset;
+    uint64_t m_length;
+};
+
 }  // namespace myst::image

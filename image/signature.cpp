@@ -110,6 +110,27 @@ Sha256Digest RsaKey::signer_id() const {
     return Sha256::digest(m_modulus);
 }
 
+size_t RsaKey::bits() const {
+    size_t leading = 0;
+    while (leading < m_modulus.size() && m_modulus[leading] == 0)
+        leading++;
+    if (leading == m_modulus.size())
+        return 0;
+    size_t bits = (m_modulus.size() - leading) * 8;
+    for (uint8_t top = m_modulus[leading]; !(top & 0x80); top <<= 1)
+        bits--;
+    return bits;
+}
+
+Result<std::vector<uint8_t>> RsaKey::public_key_pem() const {
+    BioPtr bio(BIO_new(BIO_s_mem()), BIO_free);
+    if (!bio || PEM_write_bio_PUBKEY(bio.get(), m_key.get()) != 1)
+        return Error(EIO, "cannot write the public key: " + openssl_reason());
+    char* data = nullptr;
+    long length = BIO_get_mem_data(bio.get(), &data);
+    return std::vector<uint8_t>(data, data + length);
+}
+
 Result<RsaPublicKey> RsaPublicKey::from_pem(std::span<const uint8_t> pem, const std::string& name) {
     BioPtr bio = memory_bio(pem);
     if (!bio)

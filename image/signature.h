@@ -20,6 +20,11 @@ public:
     // sha256(modulus, big-endian): the same for both halves of a pair, so
     // --sign can check that its two keys belong together.
     Sha256Digest signer_id() const;
+    // The modulus's size in bits (3072 for `openssl genrsa 3072`).
+    size_t bits() const;
+    // The public half as PEM "PUBLIC KEY" (SubjectPublicKeyInfo), what
+    // `openssl rsa -pubout` writes.
+    Result<std::vector<uint8_t>> public_key_pem() const;
 
 protected:
     // Takes ownership of `key`; checks that it is RSA of at most 8192 bits.

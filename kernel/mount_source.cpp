@@ -16,7 +16,7 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2(Target& target, const MountSou
     auto diagnostics = [&target](std::string_view line) { target.write_diagnostic(line); };
     // The block layer's errors name the image already.
     auto opened = TRY(blk::open_ext2_image(target, source.host_path, source.trust, source.key,
-                                           diagnostics, source.cache_bytes));
+                                           diagnostics, source.cache_bytes, source.extent));
     if (encrypted)
         *encrypted = opened.encrypted;
     auto filesystem = fs::create_ext2fs(std::move(opened.device), fs::clock_from_target(target),

@@ -27,6 +27,7 @@ struct MountSource {
     uint64_t cache_bytes = blk::default_image_cache_bytes;  // ext2: the verified cache
     std::optional<std::vector<uint8_t>> key;  // ext2: the 64-byte key of an encrypted image
     mode_t root_mode = 0755;                  // ramfs: the mode of its root directory
+    blk::ImageExtent extent;                  // ext2: where the image lies in host_path
 };
 
 // The type a mount(2) or config names: "ext2", "hostfs", "ramfs" or

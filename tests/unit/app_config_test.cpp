@@ -217,9 +217,18 @@ TEST(AppConfig, MountablePathsAreAbsoluteHostPaths) {
 }
 
 TEST(AppConfig, IgnoredKeysAreNotTypeChecked) {
-    AppConfig config =
-        parse_ok(R"({"Debug": "maybe", "ThreadStackSize": [], "MaxThreads": null, "X": {}})");
+    AppConfig config = parse_ok(R"({"ThreadStackSize": [], "MaxThreads": null, "X": {}})");
     EXPECT_TRUE(config.application_path.empty());
+}
+
+// Debug, ProductID and SecurityVersion are signed and shown by `myst dump`,
+// so they are read, and checked, like the keys the run uses.
+TEST(AppConfig, TheSignedIdentityIsTypeChecked) {
+    EXPECT_EQ(parse_error(R"({"Debug": "maybe"})"),
+              "config.json: Debug: expected true, false, 0 or 1, got a string");
+    EXPECT_EQ(parse_error(R"({"SecurityVersion": 1.5})"),
+              "config.json: SecurityVersion: expected an integer from 0 to 65535, got a "
+              "fractional number");
 }
 
 TEST(AppConfig, LoadReadsAFileAndNamesIt) {

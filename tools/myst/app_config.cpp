@@ -97,6 +97,16 @@ public:
         return bytes;
     }
 
+    // A 16-bit unsigned integer, as SGX's ISVPRODID and ISVSVN are.
+    Result<uint16_t> u16(const std::string& key, const Json& value) const {
+        if (!value.is_number_integer())
+            return wrong_type(key, "an integer from 0 to 65535", value);
+        auto number = value.get<int64_t>();
+        if (number < 0 || number > 65535)
+            return error(key, std::to_string(number) + " is not from 0 to 65535");
+        return static_cast<uint16_t>(number);
+    }
+
     Result<std::string> absolute_path(const std::string& key, const Json& value) const {
         std::string path = TRY(string(key, value));
         if (!path.starts_with('/'))
@@ -212,8 +222,14 @@ Result<AppConfig> read_config(const Reader& reader, const Json& root) {
             for (size_t i = 0; i < paths.size(); i++)
                 config.mountable_paths.push_back(
                     TRY(reader.absolute_path(key + "[" + std::to_string(i) + "]", Json(paths[i]))));
+        } else if (key == "ProductID") {
+            config.product_id = TRY(reader.u16(key, value));
+        } else if (key == "SecurityVersion") {
+            config.security_version = TRY(reader.u16(key, value));
+        } else if (key == "Debug") {
+            config.debug = TRY(reader.boolean(key, value));
         }
-        // Everything else (Debug, ThreadStackSize, MaxAffinityCPUs, ...) is ignored.
+        // Everything else (ThreadStackSize, MaxAffinityCPUs, ...) is ignored.
     }
     // The older name counts only where the new one is absent.
     if (!config.memory_size && root.contains("UserMemSize"))
@@ -231,24 +247,42 @@ std::string without_exception_tag(const std::string& message) {
     return message;
 }
 
-}  // namespace
-
-Result<AppConfig> parse_app_config(std::string_view text, const std::string& source) {
-    Reader reader(source);
-    // nlohmann reports syntax errors only by exception; they end here.
-    Json root;
+// nlohmann reports syntax errors only by exception; they end here.
+Result<Json> parse_json(std::string_view text, const std::string& source) {
     try {
-        root = Json::parse(text.begin(), text.end());
+        return Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {
         return Error::invalid(source + ": malformed JSON: " + without_exception_tag(e.what()));
     } catch (const Json::exception& e) {
         return Error::invalid(source + ": " + without_exception_tag(e.what()));
     }
+}
+
+Result<AppConfig> read_config_safely(const Reader& reader, const Json& root,
+                                     const std::string& source) {
     try {
         return read_config(reader, root);
     } catch (const Json::exception& e) {
         // The reader checks every type before reading; this is a safety net.
         return Error::invalid(source + ": " + without_exception_tag(e.what()));
+    }
+}
+
+}  // namespace
+
+Result<AppConfig> parse_app_config(std::string_view text, const std::string& source) {
+    Json root = TRY(parse_json(text, source));
+    return read_config_safely(Reader(source), root, source);
+}
+
+Result<std::string> canonical_app_config(std::string_view text, const std::string& source) {
+    Json root = TRY(parse_json(text, source));
+    TRY(read_config_safely(Reader(source), root, source));
+    try {
+        // nlohmann's objects are std::maps: dump() writes the keys sorted.
+        return root.dump() + "\n";
+    } catch (const Json::exception& e) {
+        return Error::invalid(source + ": " + without_exception_tag(e.what()));  // bad UTF-8
     }
 }
 

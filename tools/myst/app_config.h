@@ -1,7 +1,7 @@
 // The application configuration (Mystikos's config.json): what to run, with
 // which arguments and environment, how much memory, and what to mount. Only
-// the keys myst uses are kept; the others (Debug, ProductID, ThreadStackSize,
-// MaxAffinityCPUs, ...) and unknown keys are ignored. A malformed file or a
+// the keys myst uses are kept; the others (ThreadStackSize, MaxAffinityCPUs,
+// ...) and unknown keys are ignored. A malformed file or a
 // key of the wrong type is an error naming the file, the key and the problem.
 #pragma once
 
@@ -43,6 +43,11 @@ struct AppConfig {
     // ext2 or hostfs, each with what is beneath it, besides Mount sources.
     std::vector<std::string> mountable_paths;
     std::string fork_mode;  // "ForkMode" as given; empty: not set
+    // The signed identity (`myst sign`, `myst package`), as an SGX enclave's
+    // SIGSTRUCT holds it: ISVPRODID and ISVSVN are 16-bit.
+    uint16_t product_id = 0;        // "ProductID"
+    uint16_t security_version = 0;  // "SecurityVersion"
+    bool debug = false;             // "Debug"
 };
 
 // Parses the text of a config file; `source` (the file name) starts every error.
@@ -50,6 +55,11 @@ struct AppConfig {
 // "HostEnvironmentVariables") may also be a single string, and booleans may be
 // 0/1, as Mystikos accepts.
 Result<AppConfig> parse_app_config(std::string_view text, const std::string& source);
+
+// The config as signed: parsed, checked as parse_app_config checks it, and
+// written back as compact JSON with sorted keys, so that the same settings
+// give the same bytes whatever the spacing and key order of the file.
+Result<std::string> canonical_app_config(std::string_view text, const std::string& source);
 
 // Reads and parses a config file.
 Result<AppConfig> load_app_config(const std::string& path);

@@ -20,6 +20,7 @@
 #include "tools/myst/app_config.h"
 #include "tools/myst/command.h"
 #include "tools/myst/exec_arguments.h"
+#include "tools/myst/exec_linux.h"
 #include "tools/myst/root_filesystem.h"
 
 extern char** environ;
@@ -30,23 +31,6 @@ namespace {
 
 constexpr int exit_not_found = 127;  // as a shell reports a missing program
 constexpr int exit_cannot_run = 126;
-
-struct ExecOptions {
-    std::string rootfs;
-    std::string program;
-    std::string memory_size;
-    std::string fork_mode;
-    std::string block_cache_size;
-    std::string app_config_path;
-    bool strace = false;
-    bool strace_failing = false;
-    std::string strace_filter;
-    std::vector<std::string> mounts;           // <host path>=<target>
-    std::vector<std::string> public_keys;      // --pubkey: trusted signers of ext2 images
-    std::vector<std::string> root_hashes;      // --roothash: trusted ext2 root hashes
-    std::vector<std::string> mountable_paths;  // --allow-mount-source: for mount(2)
-    std::vector<std::string> program_arguments;
-};
 
 Result<kernel::StraceConfig> strace_config(const ExecOptions& options) {
     kernel::StraceConfig config;
@@ -173,8 +157,13 @@ Result<kernel::ForkMode> parse_fork_mode(const std::string& value, const std::st
 Result<ExecPlan> make_plan(const ExecOptions& options) {
     ExecPlan plan;
     AppConfig config;
-    if (!options.app_config_path.empty())
+    if (options.config)
+        config = *options.config;
+    else if (!options.app_config_path.empty())
         config = TRY(load_app_config(options.app_config_path));
+    bool configured = options.config || !options.app_config_path.empty();
+    const std::string& config_source =
+        options.config ? options.config_source : options.app_config_path;
     plan.kernel.strace = TRY(strace_config(options));
     plan.kernel.fs_switch = TRY(entry::host_fs_switch());
     if (config.memory_size)
@@ -197,15 +186,14 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     plan.first.exec.path = program;
     plan.first.exec.arguments.push_back(program);
     std::vector<std::string> arguments = options.program_arguments;
-    if (!options.app_config_path.empty()) {
+    if (configured) {
         arguments = app_arguments(config, options.program_arguments);
         if (!config.host_application_parameters && !options.program_arguments.empty())
             std::fprintf(stderr,
-                         "myst exec-linux: ignoring %zu command-line argument%s after the "
+                         "%s: ignoring %zu command-line argument%s after the "
                          "program: %s does not set \"HostApplicationParameters\": true\n",
-                         options.program_arguments.size(),
-                         options.program_arguments.size() == 1 ? "" : "s",
-                         options.app_config_path.c_str());
+                         options.error_prefix.c_str(), options.program_arguments.size(),
+                         options.program_arguments.size() == 1 ? "" : "s", config_source.c_str());
     }
     plan.first.exec.arguments.insert(plan.first.exec.arguments.end(), arguments.begin(),
                                      arguments.end());
@@ -228,10 +216,17 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     return plan;
 }
 
+int fail(const ExecOptions& options, const Error& error) {
+    std::fprintf(stderr, "%s: %s\n", options.error_prefix.c_str(), error.message().c_str());
+    return 1;
+}
+
+}  // namespace
+
 int run_exec_linux(const ExecOptions& options) {
     auto plan = make_plan(options);
     if (plan.is_error())
-        return report_failure("exec-linux", plan.error());
+        return fail(options, plan.error());
     // A write to a closed pipe (`myst exec-linux ... | head -c1`) must come
     // back as EPIPE, for the kernel to give the program SIGPIPE by the
     // program's own disposition; the host's default would end myst itself.
@@ -240,20 +235,23 @@ int run_exec_linux(const ExecOptions& options) {
     const char* no_openat2 = std::getenv("MYST_NO_OPENAT2");
     LinuxTarget target(
         {.use_openat2 = no_openat2 == nullptr || std::string_view(no_openat2) == "0"});
-    auto root = open_root_filesystem(target, options.rootfs, plan.value().image);
+    auto root = options.open_root
+                    ? options.open_root(target, plan.value().image)
+                    : open_root_filesystem(target, options.rootfs, plan.value().image);
     if (root.is_error())
-        return report_failure("exec-linux", root.error());
+        return fail(options, root.error());
     auto kernel = kernel::KernelInstance::create(target, plan.value().kernel, root.release_value());
     if (kernel.is_error())
-        return report_failure("exec-linux", kernel.error());
+        return fail(options, kernel.error());
     struct stat st {};
-    bool host_directory = ::stat(options.rootfs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    bool host_directory =
+        !options.open_root && ::stat(options.rootfs.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
     auto mounted = mount_standard_filesystems(*kernel.value(), host_directory, plan.value().mounts);
     if (mounted.is_error())
-        return report_failure("exec-linux", mounted.error());
+        return fail(options, mounted.error());
     auto status = kernel.value()->run_first_process(plan.value().first);
     if (status.is_error()) {
-        report_failure("exec-linux", status.error());
+        fail(options, status.error());
         int code = status.error().code();
         return code == ENOENT                        ? exit_not_found
                : (code == EACCES || code == ENOEXEC) ? exit_cannot_run
@@ -261,6 +259,8 @@ int run_exec_linux(const ExecOptions& options) {
     }
     return status.value();
 }
+
+namespace {
 
 int run_exec_sgx(const ExecOptions&) {
     struct stat st {};

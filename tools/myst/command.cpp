@@ -31,6 +31,12 @@ int run_myst(int argc, char** argv) {
         add_fssig_command(app),
         add_exec_linux_command(app, program_arguments),
         add_exec_sgx_command(app, program_arguments),
+        add_sign_command(app),
+        add_sign_sgx_command(app),
+        add_dump_command(app),
+        add_dump_sgx_command(app),
+        add_package_command(app),
+        add_package_sgx_command(app),
     };
 
     std::string help_topic;

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,17 @@ Command add_fssig_command(CLI::App& parent);
 // `program_arguments` receives what follows <program> on the command line.
 Command add_exec_linux_command(CLI::App& parent, std::vector<std::string>& program_arguments);
 Command add_exec_sgx_command(CLI::App& parent, std::vector<std::string>& program_arguments);
+Command add_sign_command(CLI::App& parent);
+Command add_sign_sgx_command(CLI::App& parent);
+Command add_dump_command(CLI::App& parent);
+Command add_dump_sgx_command(CLI::App& parent);
+Command add_package_command(CLI::App& parent);
+Command add_package_sgx_command(CLI::App& parent);
+
+// When this executable is a package (myst package), checks it and runs its
+// application with all of argv as the application's arguments, returning
+// the exit status; nullopt for a plain myst.
+std::optional<int> run_package_if_present(int argc, char** argv);
 
 // Prints "myst <command>: <message>" on stderr and returns exit status 1.
 int report_failure(std::string_view command, const Error& error);

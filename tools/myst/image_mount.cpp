@@ -31,11 +31,9 @@ bool looks_like_cpio(const std::string& path) {
     return in && (std::string(magic, 6) == "070701" || std::string(magic, 6) == "070702");
 }
 
-Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
-                                                             const std::string& path,
-                                                             const ImageOptions& trust,
-                                                             const std::string& key_file,
-                                                             bool* encrypted) {
+Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(
+    Target& target, const std::string& path, const ImageOptions& trust, const std::string& key_file,
+    bool* encrypted, blk::ImageExtent extent) {
     kernel::MountSource source;
     source.type = kernel::MountType::ext2;
     source.host_path = path;
@@ -49,6 +47,7 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
         return loaded.release_error().with_context(path);
     source.trust = loaded.release_value();
     source.cache_bytes = trust.cache_bytes;
+    source.extent = extent;
     return kernel::open_mount_source(target, source, encrypted);
 }
 

@@ -30,11 +30,10 @@ bool looks_like_cpio(const std::string& path);
 
 // An ext2 file system from a myst mkext2 image, verified against the trust
 // given (or the image's own fssig when none is). `key_file` opens an
-// encrypted image; an encrypted root is refused by the caller.
-Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(Target& target,
-                                                             const std::string& path,
-                                                             const ImageOptions& trust,
-                                                             const std::string& key_file,
-                                                             bool* encrypted = nullptr);
+// encrypted image; an encrypted root is refused by the caller. `extent`
+// says where the image lies in `path` (a package holds one inside).
+Result<std::shared_ptr<fs::FileSystem>> open_ext2_filesystem(
+    Target& target, const std::string& path, const ImageOptions& trust, const std::string& key_file,
+    bool* encrypted = nullptr, blk::ImageExtent extent = {});
 
 }  // namespace myst::tools
