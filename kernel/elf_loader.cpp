@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "fs/vfs/open_file.h"
+#include "kernel/process.h"
 
 namespace myst::kernel {
 
@@ -208,11 +209,11 @@ Result<uint64_t> build_stack(MemoryManager& memory, const ExecRequest& request,
     aux(AT_BASE, interpreter_base);
     aux(AT_FLAGS, 0);
     aux(AT_ENTRY, program.entry);
-    aux(AT_UID, 0);
-    aux(AT_EUID, 0);
-    aux(AT_GID, 0);
-    aux(AT_EGID, 0);
-    aux(AT_SECURE, 0);
+    aux(AT_UID, request.uid);
+    aux(AT_EUID, request.euid);
+    aux(AT_GID, request.gid);
+    aux(AT_EGID, request.egid);
+    aux(AT_SECURE, request.uid != request.euid || request.gid != request.egid);
     aux(AT_RANDOM, random);
     aux(AT_EXECFN, execfn);
     aux(AT_PLATFORM, platform);
@@ -221,6 +222,11 @@ Result<uint64_t> build_stack(MemoryManager& memory, const ExecRequest& request,
 }
 
 }  // namespace
+
+void set_identity(ExecRequest& request, const Credentials& ids) {
+    request.uid = ids.uid, request.euid = ids.euid;
+    request.gid = ids.gid, request.egid = ids.egid;
+}
 
 Result<void> ExecutableFile::read_at(uint64_t offset, std::span<uint8_t> buffer) const {
     uint64_t done = 0;

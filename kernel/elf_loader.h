@@ -40,10 +40,17 @@ struct ExecRequest {
     uint64_t stack_size = 8ull << 20;
     uintptr_t vdso = 0;                // host vDSO for AT_SYSINFO_EHDR, or 0
     std::array<uint8_t, 16> random{};  // AT_RANDOM bytes
+    // AT_UID/AT_EUID/AT_GID/AT_EGID; AT_SECURE is set when they differ.
+    uid_t uid = 0, euid = 0;
+    gid_t gid = 0, egid = 0;
     // Whose memory the image is (MemoryManager spaces); on failure the
     // caller releases what was mapped there.
     SpaceId space = first_space;
 };
+
+struct Credentials;  // kernel/process.h
+// The ids a process execs with, for the auxiliary vector.
+void set_identity(ExecRequest& request, const Credentials& ids);
 
 struct LoadedProgram {
     uint64_t entry_point = 0;     // the interpreter's entry when there is one

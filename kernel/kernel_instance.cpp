@@ -42,7 +42,8 @@ public:
     Result<fs::ProcessStatus> status(pid_t pid) override {
         Process& process = *TRY(find(pid));
         fs::ProcessStatus status;
-        status.name = file_name_of(process.executable_path());
+        Thread* leader = process.find_thread(process.pid());
+        status.name = leader ? leader->name : file_name_of(process.executable_path());
         status.pid = process.pid();
         status.parent_pid = process.parent_pid();
         const Credentials& c = process.credentials();
@@ -54,6 +55,22 @@ public:
         status.session_id = process.session_id;
         status.virtual_memory_bytes = status.resident_memory_bytes =
             process.ended ? 0 : m_kernel.memory().space_bytes(process.space);
+        return status;
+    }
+    Result<std::vector<pid_t>> thread_ids(pid_t pid) override {
+        std::vector<pid_t> tids;
+        for (auto& [tid, thread] : TRY(find(pid))->threads())
+            if (!thread->exit_started)
+                tids.push_back(tid);
+        return tids;
+    }
+    Result<fs::ProcessStatus> thread_status(pid_t pid, pid_t tid) override {
+        fs::ProcessStatus status = TRY(this->status(pid));
+        Thread* thread = TRY(find(pid))->find_thread(tid);
+        if (!thread || thread->exit_started)
+            return Error(ESRCH, "no such thread");
+        status.thread_id = tid;
+        status.name = thread->name;
         return status;
     }
     Result<std::string> executable_path(pid_t pid) override {
@@ -135,6 +152,7 @@ Result<int> KernelInstance::run_first_process(const FirstProcess& first) {
 
     ExecRequest exec = first.exec;
     exec.vdso = m_target.vdso_address();
+    set_identity(exec, first_process.credentials());
     // The program may read the vDSO as on Linux (copy_from_user too).
     m_memory->add_host_readable(exec.vdso, vdso_image_size(exec.vdso));
     exec.stack_size = first_process.limits()[RLIMIT_STACK].rlim_cur;

@@ -57,6 +57,7 @@ void Process::inherit_from(const Process& parent) {
     group_id = parent.group_id;
     session_id = parent.session_id;
     space = parent.space;
+    no_new_privs = parent.no_new_privs;
 }
 
 void Process::reset_signal_handlers() {
@@ -67,6 +68,11 @@ void Process::reset_signal_handlers() {
 
 std::unique_ptr<ProcessTimers> Process::take_timers() {
     return std::move(m_timers);
+}
+
+void Process::delete_posix_timers() {
+    if (m_timers)
+        m_timers->remove_posix_timers();
 }
 
 Thread* Process::find_thread(pid_t tid) {

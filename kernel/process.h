@@ -79,6 +79,8 @@ public:
     // The timers leave with the process; their host thread is joined by
     // destroying them without the kernel lock held (it takes that lock).
     std::unique_ptr<ProcessTimers> take_timers();
+    // execve(2) deletes the POSIX timers (not alarm or setitimer's).
+    void delete_posix_timers();
 
     // Process-directed signals no thread could take yet (all blocked them):
     // bit (signal - 1), and what each was sent with.
@@ -113,6 +115,10 @@ public:
     bool did_exec = false;
     // prctl(PR_SET_PDEATHSIG): the signal this process gets when its parent ends.
     int parent_death_signal = 0;
+    // prctl(PR_SET_DUMPABLE), back to 1 at exec; prctl(PR_SET_NO_NEW_PRIVS),
+    // kept across fork and exec and never cleared.
+    bool dumpable = true;
+    bool no_new_privs = false;
     // Bumped and futex-woken when a child ends (wait4 sleeps on it).
     uint32_t child_events = 0;
     // Signalled (with the kernel lock's mutex) when the last thread is gone.

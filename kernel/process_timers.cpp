@@ -48,6 +48,11 @@ Result<void> ProcessTimers::remove(int id) {
     return {};
 }
 
+void ProcessTimers::remove_posix_timers() {
+    std::erase_if(m_timers, [](const auto& entry) { return entry.first >= 0; });
+    m_changed.notify_all();
+}
+
 Result<ProcessTimers::Timer*> ProcessTimers::find(int id) {
     auto found = m_timers.find(id);
     if (found == m_timers.end()) {

@@ -49,6 +49,8 @@ public:
     // timer_create: a new disarmed timer's id, or EAGAIN past the limit.
     Result<int> create(const Timer& timer);
     Result<void> remove(int id);
+    // execve(2): the POSIX timers go; the interval timers stay armed.
+    void remove_posix_timers();
     Result<Timer*> find(int id);
     // Arms (value 0: disarms) timer `id`; `value` is relative to now.
     // Returns the setting it had.

@@ -17,8 +17,9 @@
 namespace myst::fs {
 
 struct ProcessStatus {
-    std::string name;  // "comm": the executable's file name, at most 15 bytes
+    std::string name;  // "comm": the thread's name (prctl), at most 15 bytes
     pid_t pid = 0;
+    pid_t thread_id = 0;  // /proc/<pid>/task/<tid>; the pid for /proc/<pid>
     pid_t parent_pid = 0;
     pid_t group_id = 0;  // process group
     pid_t session_id = 0;
@@ -46,6 +47,10 @@ public:
 
     // Each of these fails with ESRCH when `pid` is gone.
     virtual Result<ProcessStatus> status(pid_t pid) = 0;
+    // /proc/<pid>/task: the process's live threads (ascending), and one of
+    // them as /proc/<pid>/task/<tid>/status shows it (ESRCH when gone).
+    virtual Result<std::vector<pid_t>> thread_ids(pid_t pid) = 0;
+    virtual Result<ProcessStatus> thread_status(pid_t pid, pid_t tid) = 0;
     // /proc/<pid>/exe: the executable's absolute path in the kernel's tree.
     virtual Result<std::string> executable_path(pid_t pid) = 0;
     // /proc/<pid>/cwd.

@@ -1,5 +1,6 @@
 #include "fs/procfs/procfs.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -26,6 +27,11 @@ enum class Kind : uint64_t {
     root,
     stat,
     status,
+    task_directory,
+    task_entry,  // /proc/<pid>/task/<tid>: the tid is the inode's low bits
+    task_comm,
+    task_stat,
+    task_status,
 };
 
 // Per-process inode numbers: the pid, the kind and, for fd links, the fd.
@@ -89,8 +95,7 @@ std::shared_ptr<Inode> symlink_to(ProcFileSystem& fs, uint64_t ino,
     return std::make_shared<GeneratedSymlink>(fs, ino, std::move(target));
 }
 
-Result<std::string> status_text(ProcessInfo& processes, pid_t pid) {
-    ProcessStatus st = TRY(processes.status(pid));
+std::string status_text(const ProcessStatus& st) {
     auto ids = [](unsigned a, unsigned b, unsigned c) {
         return std::to_string(a) + "\t" + std::to_string(b) + "\t" + std::to_string(c) + "\t" +
                std::to_string(b) + "\n";
@@ -100,18 +105,18 @@ Result<std::string> status_text(ProcessInfo& processes, pid_t pid) {
                         : st.state == 'Z' ? "Z (zombie)"
                                           : std::string(1, st.state);
     return "Name:\t" + st.name + "\nState:\t" + state + "\nTgid:\t" + std::to_string(st.pid) +
-           "\nNgid:\t0\nPid:\t" + std::to_string(st.pid) + "\nPPid:\t" +
-           std::to_string(st.parent_pid) + "\nTracerPid:\t0\nUid:\t" +
+           "\nNgid:\t0\nPid:\t" + std::to_string(st.thread_id ? st.thread_id : st.pid) +
+           "\nPPid:\t" + std::to_string(st.parent_pid) + "\nTracerPid:\t0\nUid:\t" +
            ids(st.uid, st.euid, st.suid) + "Gid:\t" + ids(st.gid, st.egid, st.sgid) +
            "FDSize:\t64\nGroups:\t\nVmSize:\t" + std::to_string(st.virtual_memory_bytes / 1024) +
            " kB\nVmRSS:\t" + std::to_string(st.resident_memory_bytes / 1024) + " kB\nThreads:\t" +
            std::to_string(st.threads) + "\n";
 }
 
-Result<std::string> stat_text(ProcessInfo& processes, pid_t pid) {
-    ProcessStatus st = TRY(processes.status(pid));
+std::string stat_text(const ProcessStatus& st) {
     // The 52 fields of proc(5); those the kernel does not track are 0.
-    std::string text = std::to_string(st.pid) + " (" + st.name + ") " + st.state;
+    std::string text =
+        std::to_string(st.thread_id ? st.thread_id : st.pid) + " (" + st.name + ") " + st.state;
     std::vector<std::string> fields(49, "0");  // fields 4..52
     auto set = [&](int number, std::string value) { fields[number - 4] = std::move(value); };
     set(4, std::to_string(st.parent_pid));
@@ -217,6 +222,71 @@ protected:
     nlink_t link_count() override { return 2; }
 };
 
+// /proc/<pid>/task/<tid>/: one thread's name and state.
+class TaskEntryDirectory final : public ProcessInode {
+public:
+    TaskEntryDirectory(ProcFileSystem& fs, pid_t pid, pid_t tid)
+        : ProcessInode(fs, pid, Kind::task_entry, S_IFDIR | 0555, tid), m_tid(tid) {}
+
+    Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
+        ProcessInfo& processes = m_fs.processes;
+        const pid_t pid = m_pid, tid = m_tid;
+        auto status = [&processes, pid, tid] { return processes.thread_status(pid, tid); };
+        if (name == "comm")
+            return text_file(
+                m_fs, process_ino(pid, Kind::task_comm, tid), 0644,
+                [status]() -> Result<std::string> { return TRY(status()).name + "\n"; });
+        if (name == "stat")
+            return text_file(
+                m_fs, process_ino(pid, Kind::task_stat, tid), 0444,
+                [status]() -> Result<std::string> { return stat_text(TRY(status())); });
+        if (name == "status")
+            return text_file(
+                m_fs, process_ino(pid, Kind::task_status, tid), 0444,
+                [status]() -> Result<std::string> { return status_text(TRY(status())); });
+        return Error(ENOENT, "no such file or directory");
+    }
+    Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override {
+        std::vector<DirectoryEntry> entries = {
+            {"comm", process_ino(m_pid, Kind::task_comm, m_tid), DT_REG, 0},
+            {"stat", process_ino(m_pid, Kind::task_stat, m_tid), DT_REG, 0},
+            {"status", process_ino(m_pid, Kind::task_status, m_tid), DT_REG, 0},
+        };
+        return list_entries(entries, cookie, visit);
+    }
+
+protected:
+    nlink_t link_count() override { return 2; }
+
+private:
+    pid_t m_tid;
+};
+
+// /proc/<pid>/task/: a directory per live thread.
+class TaskDirectory final : public ProcessInode {
+public:
+    TaskDirectory(ProcFileSystem& fs, pid_t pid)
+        : ProcessInode(fs, pid, Kind::task_directory, S_IFDIR | 0555) {}
+
+    Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
+        pid_t tid = TRY(parse_number(name));
+        std::vector<pid_t> tids = TRY(m_fs.processes.thread_ids(m_pid));
+        if (std::find(tids.begin(), tids.end(), tid) == tids.end())
+            return Error(ENOENT, "no such thread");
+        return std::shared_ptr<Inode>(std::make_shared<TaskEntryDirectory>(m_fs, m_pid, tid));
+    }
+    Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override {
+        std::vector<DirectoryEntry> entries;
+        for (pid_t tid : TRY(m_fs.processes.thread_ids(m_pid)))
+            entries.push_back(
+                {std::to_string(tid), process_ino(m_pid, Kind::task_entry, tid), DT_DIR, 0});
+        return list_entries(entries, cookie, visit);
+    }
+
+protected:
+    nlink_t link_count() override { return 2; }
+};
+
 class ProcessDirectory final : public ProcessInode {
 public:
     ProcessDirectory(ProcFileSystem& fs, pid_t pid)
@@ -256,10 +326,16 @@ public:
                               []() -> Result<std::string> { return std::string("/"); });
         if (name == "stat")
             return text_file(m_fs, ino(Kind::stat), 0444,
-                             [&processes, pid] { return stat_text(processes, pid); });
+                             [&processes, pid]() -> Result<std::string> {
+                                 return stat_text(TRY(processes.status(pid)));
+                             });
         if (name == "status")
             return text_file(m_fs, ino(Kind::status), 0444,
-                             [&processes, pid] { return status_text(processes, pid); });
+                             [&processes, pid]() -> Result<std::string> {
+                                 return status_text(TRY(processes.status(pid)));
+                             });
+        if (name == "task")
+            return std::shared_ptr<Inode>(std::make_shared<TaskDirectory>(m_fs, pid));
         return Error(ENOENT, "no such file or directory");
     }
 
@@ -268,11 +344,11 @@ public:
             {"cmdline", Kind::cmdline}, {"comm", Kind::comm},     {"cwd", Kind::cwd},
             {"environ", Kind::environ}, {"exe", Kind::exe},       {"fd", Kind::fd_directory},
             {"maps", Kind::maps},       {"mounts", Kind::mounts}, {"root", Kind::root},
-            {"stat", Kind::stat},       {"status", Kind::status},
+            {"stat", Kind::stat},       {"status", Kind::status}, {"task", Kind::task_directory},
         };
         std::vector<DirectoryEntry> entries;
         for (const auto& [name, kind] : kEntries) {
-            uint8_t type = kind == Kind::fd_directory ? DT_DIR
+            uint8_t type = kind == Kind::fd_directory || kind == Kind::task_directory ? DT_DIR
                            : (kind == Kind::cwd || kind == Kind::exe || kind == Kind::root)
                                ? DT_LNK
                                : DT_REG;
@@ -282,7 +358,7 @@ public:
     }
 
 protected:
-    nlink_t link_count() override { return 3; }
+    nlink_t link_count() override { return 4; }
 };
 
 class ProcRoot final : public SyntheticInode {

@@ -144,6 +144,8 @@ void become_program(Thread& thread, const ExecRequest& request, const LoadedProg
     release_waiting_parent(kernel, process);
     process.fs().fds.close_on_exec_all();
     process.reset_signal_handlers();
+    process.delete_posix_timers();
+    process.dumpable = true;
     thread.signal_stack = stack_t{nullptr, SS_DISABLE, 0};
     thread.robust_list = thread.robust_list_size = 0;
     thread.clear_child_tid = 0;
@@ -167,6 +169,7 @@ Result<long> exec_program(Thread& thread, std::string path, std::vector<std::str
     uint64_t stack_limit = thread.process().limits()[RLIMIT_STACK].rlim_cur;
     request.stack_size = page_align_up(std::clamp<uint64_t>(stack_limit, 128 << 10, 8ull << 20));
     request.vdso = kernel.target().vdso_address();
+    set_identity(request, thread.process().credentials());
     TRY(kernel.target().random_bytes(request.random));
     request.space = kernel.allocate_space();
     auto reader = [&](const std::string& file) { return open_executable(thread, file); };

@@ -1,10 +1,18 @@
-// Sending signals within the process: kill, tkill, tgkill and the queueing
-// forms. A signal for the calling thread is acted on at once; one for
-// another thread is made pending there and that thread interrupted; one for
-// the process goes to a thread that does not block it, as Linux picks.
+// Sending signals: kill (to a process, a group or all), tkill, tgkill and the
+// queueing forms. A signal for the calling thread is acted on at once; one
+// for another thread (of any process) is made pending there and that thread
+// interrupted; one for a process goes to a thread that does not block it, as
+// Linux picks.
 #include <signal.h>
 
+#include <algorithm>
+#include <climits>
+#include <vector>
+
+#include "kernel/kernel.h"
 #include "kernel/process.h"
+#include "kernel/process_lifecycle.h"
+#include "kernel/process_table.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
@@ -39,26 +47,90 @@ Result<long> send_to_thread(Thread& sender, Thread& target, int signal, const si
     return 0;
 }
 
-Result<Thread*> live_thread(Thread& sender, pid_t tid) {
+// A thread anywhere in the kernel's pid space (tkill), or of one process (tgkill).
+Result<Thread*> live_thread(Thread& sender, pid_t tid, pid_t process_id = 0) {
     if (tid <= 0)
         return Error(EINVAL, "bad thread id");
-    Thread* target = sender.process().find_thread(tid);
+    Kernel& kernel = sender.kernel();
+    Thread* target = nullptr;
+    if (process_id > 0) {
+        if (Process* process = kernel.processes().find(process_id))
+            target = process->find_thread(tid);
+    } else {
+        for (Process* process : kernel.processes().all())
+            if ((target = process->find_thread(tid)))
+                break;
+    }
     if (!target || target->exit_started)
         return Error(ESRCH, "no such thread");
     return target;
 }
 
-// A process-directed signal: see thread_for_process_signal().
-Result<long> send_to_process(Thread& sender, pid_t pid, int signal, const siginfo_t& info) {
-    Process& process = sender.process();
-    if (pid != process.pid() && pid != 0 && pid != -1)
-        return Error(ESRCH, "no such process");
-    if (signal == 0)
+// Linux's kill_ok_by_cred(): the sender's real or effective uid matches the
+// target's real or saved uid, or the sender is privileged; SIGCONT also
+// reaches any process of the sender's session.
+bool may_signal(Process& sender, Process& target, int signal) {
+    const Credentials& from = sender.credentials();
+    const Credentials& to = target.credentials();
+    if (&sender == &target || from.euid == 0)
+        return true;
+    if (from.euid == to.uid || from.euid == to.suid || from.uid == to.uid || from.uid == to.suid)
+        return true;
+    return signal == SIGCONT && sender.session_id == target.session_id;
+}
+
+// One process-directed signal: see thread_for_process_signal(). A zombie
+// takes (and ignores) it, as Linux's.
+Result<long> signal_process(Thread& sender, Process& target, int signal, const siginfo_t& info) {
+    if (!may_signal(sender.process(), target, signal))
+        return Error(EPERM, "not permitted to signal that process");
+    if (signal == 0 || target.ended || target.dying)
         return 0;
-    if (Thread* target = thread_for_process_signal(process, &sender, signal))
-        return send_to_thread(sender, *target, signal, info);
-    post_process_signal(process, signal, info);
+    if (&target != &sender.process()) {
+        post_signal_from_kernel(target, nullptr, signal, info);
+        return 0;
+    }
+    if (Thread* receiver = thread_for_process_signal(target, &sender, signal))
+        return send_to_thread(sender, *receiver, signal, info);
+    post_process_signal(target, signal, info);
     return 0;
+}
+
+// kill(2)'s targets: pid > 0 one process, 0 the caller's group, < -1 the
+// group -pid, -1 every process but init and the caller.
+std::vector<Process*> kill_targets(Thread& sender, pid_t pid) {
+    Kernel& kernel = sender.kernel();
+    if (pid > 0) {
+        Process* process = kernel.processes().find(pid);
+        return process ? std::vector<Process*>{process} : std::vector<Process*>{};
+    }
+    std::vector<Process*> targets;
+    pid_t group = pid == 0 ? sender.process().group_id : -pid;
+    for (Process* process : kernel.processes().all()) {
+        bool chosen = pid == -1 ? process != &sender.process() && process->pid() > init_pid
+                                : process->group_id == group;
+        if (chosen && !process->ended)
+            targets.push_back(process);
+    }
+    return targets;
+}
+
+// Signals every target; as Linux, success when any was signalled, else the
+// last error (ESRCH when there was no target).
+Result<long> send_to_process(Thread& sender, pid_t pid, int signal, const siginfo_t& info) {
+    if (pid == INT32_MIN)
+        return Error(ESRCH, "no such process");
+    // The caller's own process last: a fatal signal to it does not return.
+    std::vector<Process*> targets = kill_targets(sender, pid);
+    std::stable_partition(targets.begin(), targets.end(),
+                          [&](Process* p) { return p != &sender.process(); });
+    Result<long> outcome = Error(ESRCH, "no such process");
+    bool any_sent = false;
+    for (Process* target : targets) {
+        outcome = signal_process(sender, *target, signal, info);
+        any_sent |= !outcome.is_error();
+    }
+    return any_sent ? Result<long>(0) : outcome;
 }
 
 // The siginfo a program queues with rt_sigqueueinfo: Linux lets a process
@@ -85,6 +157,8 @@ Result<long> sys_tkill(Thread& thread, const SyscallArgs& args) {
     int signal = args.integer(1);
     TRY(check_signal_number(signal));
     Thread* target = TRY(live_thread(thread, args.integer(0)));
+    if (!may_signal(thread.process(), target->process(), signal))
+        return Error(EPERM, "not permitted to signal that process");
     return send_to_thread(thread, *target, signal, sent_by(thread, signal, SI_TKILL));
 }
 
@@ -94,9 +168,9 @@ Result<long> sys_tgkill(Thread& thread, const SyscallArgs& args) {
     if (args.integer(0) <= 0)
         return Error(EINVAL, "bad process id");
     TRY(check_signal_number(signal));
-    Thread* target = TRY(live_thread(thread, args.integer(1)));
-    if (args.integer(0) != thread.process().pid())
-        return Error(ESRCH, "no such process");
+    Thread* target = TRY(live_thread(thread, args.integer(1), args.integer(0)));
+    if (!may_signal(thread.process(), target->process(), signal))
+        return Error(EPERM, "not permitted to signal that process");
     return send_to_thread(thread, *target, signal, sent_by(thread, signal, SI_TKILL));
 }
 
@@ -114,9 +188,11 @@ Result<long> sys_rt_sigqueueinfo(Thread& thread, const SyscallArgs& args) {
 Result<long> sys_rt_tgsigqueueinfo(Thread& thread, const SyscallArgs& args) {
     int signal = args.integer(2);
     TRY(check_signal_number(signal));
-    if (args.integer(0) != thread.process().pid())
-        return Error(ESRCH, "no such process");
-    Thread* target = TRY(live_thread(thread, args.integer(1)));
+    if (args.integer(0) <= 0 || args.integer(1) <= 0)
+        return Error(EINVAL, "bad process or thread id");
+    Thread* target = TRY(live_thread(thread, args.integer(1), args.integer(0)));
+    if (!may_signal(thread.process(), target->process(), signal))
+        return Error(EPERM, "not permitted to signal that process");
     siginfo_t info = TRY(queued_info(thread, signal, args.address(3), target == &thread));
     return send_to_thread(thread, *target, signal, info);
 }

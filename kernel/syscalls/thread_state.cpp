@@ -6,6 +6,7 @@
 
 #include "entry/entry.h"
 #include "kernel/kernel.h"
+#include "kernel/process.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
 #include "kernel/user_memory.h"
@@ -58,13 +59,35 @@ Result<long> sys_get_robust_list(Thread& thread, const SyscallArgs& args) {
     return 0;
 }
 
-// Prctl implements Linux syscall prctl(2) for the names and flags libcs and
-// runtimes query; the rest is EINVAL as on a kernel without them.
+namespace {
+
+// The arguments a prctl option does not use must be 0, as Linux checks.
+Result<void> check_unused(const SyscallArgs& args, int first_unused) {
+    for (int i = first_unused; i < 5; ++i)
+        if (args.address(i) != 0)
+            return Error(EINVAL, "prctl argument must be 0");
+    return {};
+}
+
+}  // namespace
+
+// Prctl implements Linux syscall prctl(2) for the names and flags libcs,
+// runtimes and process supervisors use; the rest is EINVAL as on a kernel
+// without them. The parent-death signal is the process's (Linux keeps it
+// per thread and fires it when the parent thread ends; here the parent
+// process's end fires it).
 Result<long> sys_prctl(Thread& thread, const SyscallArgs& args) {
+    Process& process = thread.process();
     switch (args.integer(0)) {
         case PR_SET_NAME: {
-            std::string name = TRY(copy_string_from_user(thread, args.address(1), 4096));
-            thread.name = name.substr(0, 15);
+            // Linux takes at most 15 bytes, terminated or not.
+            auto given = copy_string_from_user(thread, args.address(1), 15);
+            if (given.is_error() && given.error().code() == ENAMETOOLONG) {
+                char name[15];
+                TRY(copy_from_user(thread, name, args.address(1), sizeof name));
+                given = std::string(name, sizeof name);
+            }
+            thread.name = TRY(std::move(given));
             return 0;
         }
         case PR_GET_NAME: {
@@ -73,14 +96,32 @@ Result<long> sys_prctl(Thread& thread, const SyscallArgs& args) {
             TRY(copy_to_user(thread, args.address(1), name, sizeof name));
             return 0;
         }
-        case PR_GET_DUMPABLE:
+        case PR_SET_PDEATHSIG: {
+            uint64_t signal = args.address(1);
+            if (signal >= signal_count)
+                return Error(EINVAL, "bad signal number");
+            process.parent_death_signal = static_cast<int>(signal);
             return 0;
+        }
+        case PR_GET_PDEATHSIG:
+            TRY(write_user(thread, args.address(1), process.parent_death_signal));
+            return 0;
+        case PR_GET_DUMPABLE:
+            return process.dumpable ? 1 : 0;
         case PR_SET_DUMPABLE:
-        case PR_SET_PDEATHSIG:
+            if (args.address(1) > 1)
+                return Error(EINVAL, "dumpable must be 0 or 1");
+            process.dumpable = args.address(1) == 1;
+            return 0;
         case PR_SET_NO_NEW_PRIVS:
+            if (args.address(1) != 1)
+                return Error(EINVAL, "no_new_privs can only be set to 1");
+            TRY(check_unused(args, 2));
+            process.no_new_privs = true;
             return 0;
         case PR_GET_NO_NEW_PRIVS:
-            return 0;
+            TRY(check_unused(args, 1));
+            return process.no_new_privs ? 1 : 0;
         default:
             return Error(EINVAL, "unsupported prctl option");
     }

@@ -38,6 +38,18 @@ public:
         st.virtual_memory_bytes = 8 << 20;
         return st;
     }
+    Result<std::vector<pid_t>> thread_ids(pid_t pid) override {
+        TRY(check(pid));
+        return std::vector<pid_t>{pid, pid + 1};
+    }
+    Result<ProcessStatus> thread_status(pid_t pid, pid_t tid) override {
+        ProcessStatus st = TRY(status(pid));
+        if (tid != pid && tid != pid + 1)
+            return Error(ESRCH, "no such thread");
+        st.thread_id = tid;
+        st.name = tid == pid ? "prog" : "worker";
+        return st;
+    }
     Result<std::string> executable_path(pid_t pid) override {
         TRY(check(pid));
         return std::string("/bin/prog");
@@ -199,6 +211,23 @@ TEST_F(SpecialFsTest, ProcessFiles) {
         << meminfo;
     EXPECT_EQ(test::read_text(*m_vfs, "/proc/mounts").value(),
               "ramfs / ramfs rw 0 0\ndevtmpfs /dev devtmpfs rw 0 0\nproc /proc proc rw 0 0\n");
+}
+
+// /proc/<pid>/task/<tid>/ shows each thread with its own id and name.
+TEST_F(SpecialFsTest, TaskDirectories) {
+    EXPECT_EQ(test::list_names(*m_vfs, "/proc/self/task").value(),
+              (std::vector<std::string>{".", "..", "42", "43"}));
+    EXPECT_EQ(test::list_names(*m_vfs, "/proc/42/task/43").value(),
+              (std::vector<std::string>{".", "..", "comm", "stat", "status"}));
+    EXPECT_EQ(test::read_text(*m_vfs, "/proc/self/task/43/comm").value(), "worker\n");
+    std::string status = test::read_text(*m_vfs, "/proc/42/task/43/status").value();
+    EXPECT_NE(status.find("Name:\tworker\n"), std::string::npos) << status;
+    EXPECT_NE(status.find("\nTgid:\t42\n"), std::string::npos) << status;
+    EXPECT_NE(status.find("\nPid:\t43\n"), std::string::npos) << status;
+    EXPECT_EQ(test::read_text(*m_vfs, "/proc/42/task/42/stat").value().rfind("42 (prog) R 1 ", 0),
+              0u);
+    EXPECT_EQ(error_code(m_vfs->resolve(at(), "/proc/42/task/44")), ENOENT);
+    EXPECT_EQ(error_code(m_vfs->resolve(at(), "/proc/42/task/x")), ENOENT);
 }
 
 TEST_F(SpecialFsTest, DescriptorLinks) {
