@@ -79,7 +79,7 @@ Result<std::vector<int>> wait_once(Thread& thread, fs::WaitSources& sources,
     if (waited.is_error()) {
         if (waited.error().code() != EINTR)
             return waited.release_error();
-        if (pending_signals_of(thread) & ~thread.signal_mask)
+        if (wait_must_end(thread))
             return Error(EINTR, "interrupted by a signal");
         return std::vector<int>{};
     }

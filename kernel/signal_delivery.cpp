@@ -54,14 +54,12 @@ Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
     ucontext_t& interrupted = *thread.context;
     greg_t* registers = interrupted.uc_mcontext.gregs;
     uint64_t stack = static_cast<uint64_t>(registers[REG_RSP]) - red_zone;
-    const stack_t& alternate = thread.signal_stack;
-    if ((action.flags & SA_ONSTACK) && !(alternate.ss_flags & SS_DISABLE)) {
-        auto base = reinterpret_cast<uint64_t>(alternate.ss_sp);
-        bool on_it = registers[REG_RSP] > static_cast<greg_t>(base) &&
-                     static_cast<uint64_t>(registers[REG_RSP]) <= base + alternate.ss_size;
-        if (!on_it)
-            stack = base + alternate.ss_size;
-    }
+    const stack_t alternate = thread.signal_stack;
+    const auto interrupted_sp = static_cast<uint64_t>(registers[REG_RSP]);
+    bool switches_stack = (action.flags & SA_ONSTACK) && !(alternate.ss_flags & SS_DISABLE) &&
+                          !on_signal_stack(thread, interrupted_sp);
+    if (switches_stack)
+        stack = reinterpret_cast<uint64_t>(alternate.ss_sp) + alternate.ss_size;
     size_t fpu_size = fpu_state_size(interrupted);
     uint64_t fpu_copy = (stack - fpu_size) & ~uint64_t(63);
     uint64_t frame_address = ((fpu_copy - sizeof(SignalFrame)) & ~uint64_t(15)) - 8;
@@ -73,7 +71,7 @@ Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
     frame.info = info;
     frame.context.uc_mcontext = interrupted.uc_mcontext;
     frame.context.uc_mcontext.fpregs = fpu_size ? reinterpret_cast<fpregset_t>(fpu_copy) : nullptr;
-    frame.context.uc_stack = alternate;
+    frame.context.uc_stack = current_signal_stack(thread, interrupted_sp);
     uint64_t saved_mask = thread.signal_mask;
     if (thread.restore_mask_after_handler) {  // rt_sigsuspend's handler returns to the old mask
         saved_mask = thread.mask_after_handler;
@@ -96,6 +94,10 @@ Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
     // itself; the frame keeps TF, and rt_sigreturn brings it back.
     registers[REG_EFL] &= ~greg_t(eflags_direction | eflags_trap | eflags_resume);
 
+    // SS_AUTODISARM: the handler runs with no alternate stack (so it may
+    // set one up and jump away); rt_sigreturn restores it from uc_stack.
+    if (switches_stack && (alternate.ss_flags & ss_autodisarm))
+        thread.signal_stack = stack_t{nullptr, SS_DISABLE, 0};
     thread.signal_mask |= action.mask | ((action.flags & SA_NODEFER) ? 0 : signal_bit(signal));
     thread.signal_mask &= ~unblockable;
     if (action.flags & SA_RESETHAND)
@@ -104,6 +106,40 @@ Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
 }
 
 }  // namespace
+
+bool on_signal_stack(const Thread& thread, uint64_t stack_pointer) {
+    const stack_t& alternate = thread.signal_stack;
+    if (alternate.ss_flags & (SS_DISABLE | ss_autodisarm))
+        return false;  // as Linux: an auto-disarmed stack is never "current"
+    auto base = reinterpret_cast<uint64_t>(alternate.ss_sp);
+    return stack_pointer > base && stack_pointer - base <= alternate.ss_size;
+}
+
+stack_t current_signal_stack(const Thread& thread, uint64_t stack_pointer) {
+    stack_t reported = thread.signal_stack;
+    if (on_signal_stack(thread, stack_pointer))
+        reported.ss_flags = SS_ONSTACK;
+    else if (reported.ss_size == 0)
+        reported.ss_flags = SS_DISABLE;
+    return reported;
+}
+
+Result<void> set_signal_stack(Thread& thread, const stack_t& requested, uint64_t stack_pointer) {
+    if (on_signal_stack(thread, stack_pointer))
+        return Error(EPERM, "cannot change the signal stack while running on it");
+    const int mode = requested.ss_flags & ~ss_autodisarm;
+    if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK)
+        return Error(EINVAL, "bad sigaltstack flags");
+    if (mode == SS_DISABLE) {
+        thread.signal_stack = stack_t{nullptr, SS_DISABLE, 0};
+        return {};
+    }
+    if (requested.ss_size < static_cast<size_t>(MINSIGSTKSZ))
+        return Error(ENOMEM, "signal stack too small");
+    thread.signal_stack = requested;
+    thread.signal_stack.ss_flags = requested.ss_flags & ss_autodisarm;
+    return {};
+}
 
 uint64_t pending_signals_of(Thread& thread) {
     return thread.pending_signals | thread.process().pending_signals;
@@ -209,10 +245,15 @@ Result<void> post_signal(Thread& target, int signal, const siginfo_t& info) {
     return {};
 }
 
+bool wait_must_end(Thread& thread) {
+    return thread.exit_requested ||
+           (pending_signals_of(thread) & (~thread.signal_mask | thread.waiting_for));
+}
+
 Result<const uint8_t*> begin_interruptible_wait(Thread& thread) {
     entry::EntryState& state = entry::current_entry_state();
     __atomic_store_n(&state.interrupted, 0, __ATOMIC_SEQ_CST);
-    if (pending_signals_of(thread) & (~thread.signal_mask | thread.waiting_for))
+    if (wait_must_end(thread))
         return Error(EINTR, "a signal is pending");
     return &state.interrupted;
 }
@@ -230,7 +271,7 @@ Result<void> wait_for_signal(Thread& thread, const struct timespec* timeout) {
         }();
         if (slept.is_error() && slept.error().code() != EINTR)
             return slept.error();
-        if (pending_signals_of(thread) & (~thread.signal_mask | thread.waiting_for))
+        if (wait_must_end(thread))
             return Error(EINTR, "a signal arrived");
         if (!slept.is_error() && timeout)
             return Error(EAGAIN, "timed out");
@@ -294,6 +335,9 @@ Result<long> return_from_signal(Thread& thread) {
     }
     std::memcpy(&thread.signal_mask, &saved.uc_sigmask, sizeof thread.signal_mask);
     thread.signal_mask &= ~unblockable;
+    // As Linux's restore_altstack(); a frame's stack that cannot be set
+    // (the program changed it) leaves the current one.
+    (void)set_signal_stack(thread, saved.uc_stack, static_cast<uint64_t>(registers[REG_RSP]));
     TRY(deliver_pending_signals(thread));
     // The dispatcher stores this in RAX: the restored value, or 0 when a
     // pending handler now runs instead.

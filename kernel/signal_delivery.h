@@ -22,6 +22,17 @@ constexpr uint64_t signal_bit(int signal) {
 // The signals pending for `thread`: its own and its process's.
 uint64_t pending_signals_of(Thread& thread);
 
+// SS_AUTODISARM (Linux 4.7), which glibc's headers do not define.
+constexpr int ss_autodisarm = static_cast<int>(1u << 31);
+
+// sigaltstack(2): whether `stack_pointer` is on the thread's alternate
+// signal stack, the stack as sigaltstack reports it there (SS_ONSTACK,
+// SS_DISABLE), and setting it with Linux's checks (EPERM while on it,
+// EINVAL, ENOMEM below MINSIGSTKSZ; SS_AUTODISARM kept).
+bool on_signal_stack(const Thread& thread, uint64_t stack_pointer);
+stack_t current_signal_stack(const Thread& thread, uint64_t stack_pointer);
+Result<void> set_signal_stack(Thread& thread, const stack_t& requested, uint64_t stack_pointer);
+
 // Takes pending `signal` (the thread's own first, else the process's) and
 // returns what it was sent with.
 siginfo_t take_pending_signal(Thread& thread, int signal);
@@ -59,6 +70,10 @@ void post_signal_from_kernel(Process& process, Thread* target, int signal, const
 // else returns the flag the wait watches (EntryState::interrupted, cleared
 // here, set by the interrupt another thread sends from now on).
 Result<const uint8_t*> begin_interruptible_wait(Thread& thread);
+// Whether a kernel wait must end now: a signal is due that the thread does
+// not block (or waits for), or the thread is asked to end (exit_group, a
+// fatal signal or exec in another thread).
+bool wait_must_end(Thread& thread);
 
 // Linux's rule for writes to a pipe or socket with no reader: a syscall
 // that failed with EPIPE sends SIGPIPE to the caller, acted on at once (its

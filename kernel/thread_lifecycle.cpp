@@ -12,6 +12,7 @@
 #include "kernel/process_lifecycle.h"
 #include "kernel/process_timers.h"
 #include "kernel/signal_delivery.h"
+#include "kernel/syscall_restart.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
 #include "kernel/user_memory.h"
@@ -34,6 +35,7 @@ long handle_syscall(void* thread_pointer, long number, const uint64_t arguments[
     end_thread_if_asked(thread);
     long result = dispatch_syscall(thread, number, args);
     end_thread_if_asked(thread);
+    result = restart_if_interrupted(thread, number, args, result);
     if (pending_signals_of(thread) & ~thread.signal_mask) {
         // The handler's frame must hold the syscall's result.
         context->uc_mcontext.gregs[REG_RAX] = result;

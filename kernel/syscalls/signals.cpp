@@ -77,17 +77,15 @@ Result<long> sys_rt_sigreturn(Thread& thread, const SyscallArgs&) {
 // Sigaltstack implements Linux syscall sigaltstack(2): the program's signal
 // stack is recorded (the host's is the kernel's own entry stack).
 Result<long> sys_sigaltstack(Thread& thread, const SyscallArgs& args) {
-    if (args.address(1))
-        TRY(write_user(thread, args.address(1), thread.signal_stack));
+    uint64_t stack_pointer =
+        thread.context ? static_cast<uint64_t>(thread.context->uc_mcontext.gregs[REG_RSP]) : 0;
+    stack_t old = current_signal_stack(thread, stack_pointer);
     if (args.address(0)) {
         stack_t requested = TRY(read_user<stack_t>(thread, args.address(0)));
-        if (requested.ss_flags & ~SS_DISABLE)
-            return Error(EINVAL, "bad sigaltstack flags");
-        if (!(requested.ss_flags & SS_DISABLE) &&
-            requested.ss_size < static_cast<size_t>(MINSIGSTKSZ))
-            return Error(ENOMEM, "signal stack too small");
-        thread.signal_stack = requested;
+        TRY(set_signal_stack(thread, requested, stack_pointer));
     }
+    if (args.address(1))
+        TRY(write_user(thread, args.address(1), old));
     return 0;
 }
 

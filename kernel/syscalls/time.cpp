@@ -55,7 +55,7 @@ Result<long> sleep_interruptibly(Thread& thread, clockid_t clock, bool absolute,
             return slept.error();
         if (!absolute)
             request = remaining;
-        if (pending_signals_of(thread) & ~thread.signal_mask) {
+        if (wait_must_end(thread)) {
             if (remaining_address)
                 TRY(write_user(thread, remaining_address, remaining));
             return Error(EINTR, "interrupted by a signal");

@@ -1,8 +1,12 @@
 /* Signals and threads: sigsuspend, pause, sigwaitinfo/sigtimedwait,
  * sigqueue with a value, a process-directed signal going to the one thread
- * that does not block it, and the handler's mask after sigsuspend. */
+ * that does not block it, the handler's mask after sigsuspend, and a
+ * thread that faults running the SIGSEGV handler on its own alternate stack
+ * while the other threads go on. */
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,10 +147,55 @@ static void check_sigsuspend(void) {
           "pause returns EINTR after a handler (%s)", errno_name(errno));
 }
 
+static __thread sigjmp_buf fault_return;
+static __thread volatile uintptr_t fault_address;
+static volatile pid_t fault_tid;
+static volatile int fault_on_alternate_stack;
+
+static void on_fault(int signal, siginfo_t* info, void* context) {
+    (void)signal;
+    (void)context;
+    stack_t stack;
+    sigaltstack(NULL, &stack);
+    fault_on_alternate_stack = (stack.ss_flags & SS_ONSTACK) != 0;
+    fault_tid = current_tid();
+    fault_address = (uintptr_t)info->si_addr;
+    siglongjmp(fault_return, 1);
+}
+
+static volatile uintptr_t bad_address = 0x10; /* volatile: the compiler cannot see the fault */
+
+static void* crashing_thread(void* argument) {
+    (void)argument;
+    static char alternate[65536];
+    stack_t stack = {.ss_sp = alternate, .ss_size = sizeof alternate, .ss_flags = 0};
+    sigaltstack(&stack, NULL);
+    if (sigsetjmp(fault_return, 1) == 0)
+        *(volatile int*)bad_address = 1;
+    return (void*)(uintptr_t)(fault_tid == current_tid() && fault_address == 0x10);
+}
+
+static void check_crashing_thread(void) {
+    struct sigaction action = {0};
+    action.sa_sigaction = on_fault;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(SIGSEGV, &action, NULL);
+    pthread_t thread;
+    void* recovered = NULL;
+    if (pthread_create(&thread, NULL, crashing_thread, NULL) != 0 ||
+        pthread_join(thread, &recovered) != 0)
+        return verdict(0, "pthread_create/join");
+    CHECK(recovered != NULL, "a faulting thread runs its SIGSEGV handler with the fault address");
+    CHECK(fault_on_alternate_stack, "on the thread's own alternate stack");
+    CHECK(fault_tid != current_tid(), "in the faulting thread, not the main one");
+    signal(SIGSEGV, SIG_DFL);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     check_process_signal_routing();
     check_sigwaitinfo();
     check_sigsuspend();
+    check_crashing_thread();
     return verdict_finish();
 }
