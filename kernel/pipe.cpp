@@ -94,6 +94,42 @@ void Pipe::close_end(bool reads, bool writes) {
     update_signals_locked();
 }
 
+void Pipe::copy_out_locked(uint8_t* destination, size_t count) {
+    const size_t first = std::min(count, m_capacity - m_head);
+    if (destination) {
+        std::memcpy(destination, &m_buffer[m_head], first);
+        std::memcpy(destination + first, &m_buffer[0], count - first);
+    }
+    m_head = (m_head + count) % m_capacity;
+    m_size -= count;
+    if (m_size == 0)
+        m_head = 0;  // the next writes need not wrap
+}
+
+size_t Pipe::read_segments_locked(std::span<uint8_t> buffer) {
+    size_t count = 0;
+    while (count < buffer.size() && !m_segments.empty()) {
+        Segment& segment = m_segments.front();
+        if (segment.packet) {
+            // A packet is a read of its own; what the buffer cannot hold
+            // of it is dropped, as Linux's packet mode does.
+            if (count > 0)
+                break;
+            const size_t taken = std::min(segment.size, buffer.size());
+            copy_out_locked(buffer.data(), taken);
+            copy_out_locked(nullptr, segment.size - taken);
+            m_segments.pop_front();
+            return taken;
+        }
+        const size_t taken = std::min(segment.size, buffer.size() - count);
+        copy_out_locked(buffer.data() + count, taken);
+        count += taken;
+        if ((segment.size -= taken) == 0)
+            m_segments.pop_front();
+    }
+    return count;
+}
+
 Result<size_t> Pipe::read(std::span<uint8_t> buffer) {
     std::lock_guard guard(m_lock);
     if (buffer.empty())
@@ -103,20 +139,30 @@ Result<size_t> Pipe::read(std::span<uint8_t> buffer) {
             return 0;
         return Error(EAGAIN, "pipe is empty");
     }
-    const size_t count = std::min(buffer.size(), m_size);
-    const size_t first = std::min(count, m_capacity - m_head);
-    std::memcpy(buffer.data(), &m_buffer[m_head], first);
-    std::memcpy(buffer.data() + first, &m_buffer[0], count - first);
-    m_head = (m_head + count) % m_capacity;
-    m_size -= count;
-    if (m_size == 0)
-        m_head = 0;  // the next writes need not wrap
+    const size_t count = read_segments_locked(buffer);
     ++m_write_end_generation;
     update_signals_locked();
     return count;
 }
 
-Result<size_t> Pipe::write(std::span<const uint8_t> data) {
+void Pipe::append_locked(std::span<const uint8_t> data, bool packets) {
+    const size_t tail = (m_head + m_size) % m_capacity;
+    const size_t first = std::min(data.size(), m_capacity - tail);
+    std::memcpy(&m_buffer[tail], data.data(), first);
+    std::memcpy(&m_buffer[0], data.data() + first, data.size() - first);
+    m_size += data.size();
+    if (!packets) {
+        if (m_segments.empty() || m_segments.back().packet)
+            m_segments.push_back({0, false});
+        m_segments.back().size += data.size();
+        return;
+    }
+    // Packet mode: a write longer than PIPE_BUF is several packets.
+    for (size_t done = 0; done < data.size(); done += kPipeAtomicSize)
+        m_segments.push_back({std::min(kPipeAtomicSize, data.size() - done), true});
+}
+
+Result<size_t> Pipe::write(std::span<const uint8_t> data, bool packets) {
     std::lock_guard guard(m_lock);
     if (m_readers == 0)
         return Error(EPIPE, "pipe has no reader");
@@ -128,11 +174,7 @@ Result<size_t> Pipe::write(std::span<const uint8_t> data) {
     if (!m_buffer)
         m_buffer = std::make_unique_for_overwrite<uint8_t[]>(m_capacity);
     const size_t count = std::min(data.size(), room);
-    const size_t tail = (m_head + m_size) % m_capacity;
-    const size_t first = std::min(count, m_capacity - tail);
-    std::memcpy(&m_buffer[tail], data.data(), first);
-    std::memcpy(&m_buffer[0], data.data() + first, count - first);
-    m_size += count;
+    append_locked(data.first(count), packets);
     ++m_read_end_generation;
     update_signals_locked();
     return count;
@@ -221,7 +263,7 @@ Result<size_t> PipeEnd::read(std::span<uint8_t> buffer) {
 }
 
 Result<size_t> PipeEnd::write(std::span<const uint8_t> data) {
-    return m_pipe->write(data);
+    return m_pipe->write(data, flags() & O_DIRECT);
 }
 
 Result<struct stat> PipeEnd::stat() {

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -100,8 +101,10 @@ public:
     // EAGAIN when empty while a writer remains.
     Result<size_t> read(std::span<uint8_t> buffer);
     // EPIPE without a reader. Up to PIPE_BUF bytes go in at once or not at
-    // all; more may go in part. EAGAIN when nothing could go in.
-    Result<size_t> write(std::span<const uint8_t> data);
+    // all; more may go in part. EAGAIN when nothing could go in. `packets`
+    // (a write end in O_DIRECT packet mode): the data goes in as packets of
+    // at most PIPE_BUF bytes, and a read returns at most one packet.
+    Result<size_t> write(std::span<const uint8_t> data, bool packets = false);
     size_t bytes_available() { return read_locked(m_size); }
 
     size_t capacity() { return read_locked(m_capacity); }
@@ -141,6 +144,16 @@ private:
     }
     void update_signals_locked();
     size_t free_space_locked() const { return m_capacity - m_size; }
+    // Moves `count` bytes from the ring to `destination` (null: drops them).
+    void copy_out_locked(uint8_t* destination, size_t count);
+    size_t read_segments_locked(std::span<uint8_t> buffer);
+    void append_locked(std::span<const uint8_t> data, bool packets);
+
+    // The bytes held, as runs of stream bytes and packets, oldest first.
+    struct Segment {
+        size_t size = 0;
+        bool packet = false;
+    };
 
     PipeRegistry& m_registry;
     const uint64_t m_inode;
@@ -150,6 +163,7 @@ private:
     std::unique_ptr<uint8_t[]> m_buffer;  // m_capacity bytes, from the first write
     size_t m_head = 0;                    // where the oldest byte is
     size_t m_size = 0;                    // bytes held
+    std::deque<Segment> m_segments;       // m_size bytes in all
     unsigned m_readers = 0;
     unsigned m_writers = 0;
     uint64_t m_writers_opened = 0;

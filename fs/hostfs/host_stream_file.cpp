@@ -30,11 +30,19 @@ std::string character_device_name(dev_t device) {
 HostStreamFile::HostStreamFile(Target& target, int host_fd, int flags)
     : OpenFile(flags), m_target(target), m_host_fd(host_fd) {}
 
+// A read or write the host would block on is EAGAIN: the kernel then waits
+// for the host fd's readiness without holding its lock (or returns EAGAIN
+// to an O_NONBLOCK program), instead of the whole kernel waiting for a
+// line on a terminal or room in a full pipe.
 Result<size_t> HostStreamFile::read(std::span<uint8_t> buffer) {
+    if (!buffer.empty() && !(poll_events() & (POLLIN | POLLHUP | POLLERR)))
+        return Error(EAGAIN, "the host stream has nothing to read yet");
     return m_target.file_read(m_host_fd, buffer);
 }
 
 Result<size_t> HostStreamFile::write(std::span<const uint8_t> data) {
+    if (!data.empty() && !(poll_events() & (POLLOUT | POLLHUP | POLLERR)))
+        return Error(EAGAIN, "the host stream has no room yet");
     return m_target.file_write(m_host_fd, data);
 }
 

@@ -18,8 +18,7 @@ namespace {
 
 // O_NOTIFICATION_PIPE (O_EXCL) asks for a kernel notification queue,
 // which is not served: EINVAL, as a kernel built without watch queues.
-// O_DIRECT (packet mode) is accepted and shown by F_GETFL, but the pipe
-// stays a byte stream: a read may return the data of several writes.
+// O_DIRECT is packet mode (kernel/pipe.h): each write of the end is a packet.
 constexpr int kPipeFlags = O_CLOEXEC | O_NONBLOCK | O_DIRECT;
 
 Result<long> make_pipe_fds(Thread& thread, uint64_t address, int flags) {

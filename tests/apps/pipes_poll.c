@@ -442,6 +442,35 @@ static void fifos(void) {
     CHECK(unlink(fifo_path) == 0, "unlink the FIFO");
 }
 
+/* pipe2(O_DIRECT): every write is a packet; a read returns one packet at
+ * most and drops what does not fit; writes past PIPE_BUF are split. */
+static void packets(void) {
+    int fds[2];
+    if (pipe2(fds, O_DIRECT) != 0)
+        return verdict(0, "pipe2(O_DIRECT)");
+    CHECK((fcntl(fds[1], F_GETFL) & O_DIRECT) != 0, "F_GETFL shows O_DIRECT");
+    CHECK(write(fds[1], "first", 5) == 5 && write(fds[1], "second", 6) == 6, "two packets");
+    char buffer[8192];
+    CHECK(read(fds[0], buffer, sizeof buffer) == 5 && memcmp(buffer, "first", 5) == 0,
+          "a read returns one packet");
+    CHECK(read(fds[0], buffer, 3) == 3 && memcmp(buffer, "sec", 3) == 0,
+          "a short read takes the start of a packet");
+    CHECK(write(fds[1], "third", 5) == 5 && read(fds[0], buffer, sizeof buffer) == 5 &&
+              memcmp(buffer, "third", 5) == 0,
+          "and drops its rest");
+    static char large[6000];
+    memset(large, 'x', sizeof large);
+    CHECK(write(fds[1], large, sizeof large) == (ssize_t)sizeof large, "a 6000-byte write");
+    ssize_t first = read(fds[0], buffer, sizeof buffer);
+    ssize_t second = read(fds[0], buffer, sizeof buffer);
+    CHECK(first == 4096 && second == 6000 - 4096, "is split into PIPE_BUF packets");
+    CHECK(fcntl(fds[1], F_SETFL, 0) == 0 && write(fds[1], "ab", 2) == 2 &&
+              write(fds[1], "cd", 2) == 2 && read(fds[0], buffer, sizeof buffer) == 4,
+          "without O_DIRECT the writes are a byte stream again");
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     basics();
@@ -452,5 +481,6 @@ int main(void) {
     readiness();
     interrupted_waits();
     fifos();
+    packets();
     return verdict_finish();
 }

@@ -3,6 +3,7 @@
 // the ends report and the wake fds that mirror it.
 #include "kernel/pipe.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 
@@ -37,6 +38,29 @@ TEST_F(PipeTest, WrapsAroundTheRingAndKeepsOrder) {
         ASSERT_EQ(ends.read_end->read(back).value(), back.size());
         EXPECT_EQ(data, back);
     }
+}
+
+// Packet mode across the ring's wrap: packets keep their bounds, stream
+// bytes written between them stay a stream.
+TEST_F(PipeTest, PacketsKeepTheirBoundsAcrossTheWrap) {
+    PipeEnds ends = make_pipe(registry, target, {}, O_DIRECT).release_value();
+    std::vector<uint8_t> filler(60000, 'f'), back(65536);
+    // 60000 bytes go in as 15 packets of at most PIPE_BUF, read one a call.
+    ASSERT_EQ(ends.write_end->write(filler).value(), filler.size());
+    size_t drained = ends.read_end->read(back).value();
+    EXPECT_EQ(drained, kPipeAtomicSize);
+    while (drained < filler.size())
+        drained += ends.read_end->read(back).value();
+    const uint8_t first[] = {'a', 'b', 'c'}, second[] = {'d', 'e'};
+    for (int round = 0; round < 30; ++round) {  // the ring wraps meanwhile
+        ASSERT_EQ(ends.write_end->write(first).value(), 3u);
+        ASSERT_EQ(ends.write_end->write(second).value(), 2u);
+        ASSERT_EQ(ends.read_end->read(back).value(), 3u);
+        ASSERT_EQ(ends.read_end->read(std::span(back).first(1)).value(), 1u);  // drops "e"
+        EXPECT_EQ(back[0], 'd');
+    }
+    EXPECT_EQ(ends.read_end->poll_events() & POLLIN, 0u);
+    EXPECT_EQ(drained, filler.size());
 }
 
 TEST_F(PipeTest, SmallWritesAreAllOrNothing) {
