@@ -37,10 +37,11 @@ ulimit -c 0  # abort() must not leave core files
 readonly VARIANTS=(glibc glibc-static musl musl-static)
 readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_budget mmap_test
     proc_self dev_files misc_syscalls unknown_syscall signals threads credentials hardening_mman
-    thread_signals timers processes pipes_poll event_fds)
+    thread_signals timers processes pipes_poll event_fds process_control syscall_restart
+    stdin_wait)
 # Programs run without arguments, natively and under myst, same output.
 readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials
-    thread_signals timers processes pipes_poll event_fds)
+    thread_signals timers processes pipes_poll event_fds process_control syscall_restart)
 readonly MOTD="Welcome to the myst test image."
 readonly NATIVE_TIMEOUT=60 MYST_TIMEOUT=120
 
@@ -359,6 +360,16 @@ for v in "${VARIANTS[@]}"; do
         run "myst.$app-$v" "$MYST_TIMEOUT" "${myst_exec[@]}" "$CPIO" "/bin/$app-$v"
         same_run "myst $app-$v" "native.$app-$v" "myst.$app-$v"
     done
+
+    # A thread waiting for a line on the host's stdin (a pipe that stays
+    # silent for 5 seconds) leaves the kernel to the others.
+    for how in native myst; do
+        command=("$(app_path stdin_wait)")
+        [ "$how" = myst ] && command=("${myst_exec[@]}" "$CPIO" "/bin/stdin_wait-$v")
+        { (sleep 5; echo line) | timeout "$MYST_TIMEOUT" "${command[@]}" >"out/$how.stdin-$v.out" \
+            2>"out/$how.stdin-$v.err"; echo "$?" >"out/$how.stdin-$v.status"; } || true
+    done
+    same_run "myst stdin_wait-$v (a thread blocked on stdin)" "native.stdin-$v" "myst.stdin-$v"
 
     run "myst.hardening_mman-$v" "$MYST_TIMEOUT" "${myst_exec[@]}" "$CPIO" \
         "/bin/hardening_mman-$v" /tmp

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds a root file system tree holding Debian 12's python3 from Debian's own
-# packages: `apt-get download` of the .deb files below, `dpkg -x` of each into
-# the tree, plus /usr/bin/python3, /tmp and a minimal /etc/passwd and
-# /etc/group. No maintainer scripts run and nothing is installed on the host.
+# Builds a root file system tree holding Debian 12's python3 and busybox from
+# Debian's own packages: `apt-get download` of the .deb files below, `dpkg -x`
+# of each into the tree, plus /usr/bin/python3, busybox's applets as links in
+# /bin (sh, echo, sleep, ... for subprocess and the shell tests), /tmp and a
+# minimal /etc/passwd and /etc/group. No maintainer scripts run and nothing is
+# installed on the host.
 #
 # usage: tests/rootfs/debian_python.sh <out-dir>
 #   Leaves the tree in <out-dir>/root. The result is cached: a later run whose
@@ -23,7 +25,7 @@ set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 <out-dir>" >&2; exit 2; }
 packages=(
     python3.11-minimal libpython3.11-minimal libpython3.11-stdlib
-    libc6 zlib1g libexpat1 libssl3
+    libc6 zlib1g libexpat1 libssl3 busybox
 )
 for tool in apt-get apt-cache dpkg flock sha256sum; do
     command -v "$tool" >/dev/null || { echo "$0: required tool '$tool' is missing (run ./setup.sh)" >&2; exit 1; }
@@ -54,6 +56,11 @@ for deb in "$out/new/debs"/*.deb; do
 done
 root=$out/new/root
 ln -s python3.11 "$root/usr/bin/python3"
+# busybox --install would need to run in the tree; its list of applets does
+# not (the binary runs on this Debian host as well).
+for applet in $("$root/bin/busybox" --list); do
+    [ -e "$root/bin/$applet" ] || [ -e "$root/usr/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
 mkdir -p "$root/tmp" "$root/root"
 chmod 1777 "$root/tmp"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$root/etc/passwd"
@@ -63,6 +70,7 @@ for deb in "$out/new/debs"/*.deb; do
     dpkg-deb --show --showformat '${Package} ${Version}\n' "$deb"
 done >"$out/new/versions"
 [ -x "$root/usr/bin/python3" ] || { echo "$0: no /usr/bin/python3 in the tree" >&2; exit 1; }
+[ -x "$root/bin/sh" ] || { echo "$0: no /bin/sh (busybox) in the tree" >&2; exit 1; }
 mv "$out/new/root" "$out/root"
 mv "$out/new/versions" "$out/versions"
 rm -rf "$out/new"

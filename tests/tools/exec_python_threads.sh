@@ -5,18 +5,11 @@
 # it under myst exec-linux. Its output must equal the host's python3 (the
 # same Debian release and upstream version) running the same script.
 source "$(dirname "$0")/lib.sh"
-require apt-get dpkg flock
 REPO=$(readlink -f "$(dirname "${BASH_SOURCE[0]}")/../..")
-CACHE=$(dirname "$MYST")/tests/rootfs-cache/python3
 HOST_PYTHON=/usr/bin/python3
 [ -x "$HOST_PYTHON" ] || { echo "FAIL: $HOST_PYTHON is missing (run ./setup.sh)"; exit 1; }
-
-if ! "$REPO/tests/rootfs/debian_python.sh" "$CACHE" >rootfs.log 2>&1; then
-    echo "FAIL: could not build the Debian python3 tree in $CACHE"
-    cat rootfs.log
-    exit 1
-fi
-image_version=$(awk '$1 == "python3.11-minimal" {print $2}' "$CACHE/versions")
+debian_tree rootfs
+image_version=$(awk '$1 == "python3.11-minimal" {print $2}' "$(dirname "$MYST")/tests/rootfs-cache/python3/versions")
 host_version=$("$HOST_PYTHON" -c 'import platform; print(platform.python_version())')
 case $image_version in
 "$host_version"-*) pass "the image's python3.11 $image_version is the host's upstream $host_version" ;;
@@ -26,7 +19,6 @@ case $image_version in
     ;;
 esac
 
-cp -a "$CACHE/root" rootfs
 mkdir -p rootfs/test
 cp "$REPO/tests/apps/python/threads.py" rootfs/test/threads.py
 "$MYST" mkext2 -q rootfs python.ext2
@@ -34,16 +26,6 @@ cp "$REPO/tests/apps/python/threads.py" rootfs/test/threads.py
 # Natively with nothing from the caller's environment, as under myst.
 (cd rootfs/test && env -i "$HOST_PYTHON" threads.py) >native.out 2>native.err ||
     { echo "FAIL: the script fails natively"; cat native.err; exit 1; }
-start=$EPOCHREALTIME
-timeout 300 "$MYST" exec-linux --memory-size 1g python.ext2 /usr/bin/python3 /test/threads.py \
-    >myst.out 2>myst.err && status=0 || status=$?
-seconds=$(awk "BEGIN {printf \"%.1f\", $EPOCHREALTIME - $start}")
-diff native.out myst.out >diff.out && same=yes || same=no
-if [ "$status" -eq 0 ] && [ "$same" = yes ]; then
-    pass "threads.py under myst prints what it prints natively ($(wc -l <myst.out) lines, ${seconds} s)"
-else
-    fail "threads.py under myst (exit status $status, 124 is a timeout; output equal: $same)"
-    cat diff.out myst.err
-fi
+same_as_native threads.py python.ext2 /usr/bin/python3 /test/threads.py
 check "threads.py writes nothing to stderr under myst" bash -c "! [ -s myst.err ] || { cat myst.err; false; }"
 finish

@@ -69,3 +69,36 @@ make_test_tree() {
     printf 'end' >>"$d/sparse"
     touch -h -d '2021-02-03 04:05:06' "$d/etc/motd" "$d/absolute-link"
 }
+# debian_tree <dest>: copies the root tree of Debian 12's python3 and busybox
+# (tests/rootfs/debian_python.sh, cached in the build tree beside myst) to
+# <dest>; the test fails when the tree cannot be built.
+debian_tree() {
+    local repo cache
+    repo=$(readlink -f "$(dirname "${BASH_SOURCE[0]}")/../..")
+    cache=$(dirname "$MYST")/tests/rootfs-cache/python3
+    require apt-get dpkg flock
+    if ! "$repo/tests/rootfs/debian_python.sh" "$cache" >rootfs.log 2>&1; then
+        echo "FAIL: could not build the Debian python3 tree in $cache"
+        cat rootfs.log
+        exit 1
+    fi
+    cp -a "$cache/root" "$1"
+}
+# same_as_native <what> <image> <program> [args...]: runs the program from the
+# image under myst exec-linux (5 minutes at most, 1 GiB budget) and passes
+# when its stdout equals native.out, which the caller wrote from a native run.
+same_as_native() {
+    local what=$1 image=$2 start seconds status same
+    shift 2
+    start=$EPOCHREALTIME
+    timeout 300 "$MYST" exec-linux --memory-size 1g "$image" "$@" >myst.out 2>myst.err &&
+        status=0 || status=$?
+    seconds=$(awk "BEGIN {printf \"%.1f\", $EPOCHREALTIME - $start}")
+    diff native.out myst.out >diff.out && same=yes || same=no
+    if [ "$status" -eq 0 ] && [ "$same" = yes ]; then
+        pass "$what under myst prints what it prints natively ($(wc -l <myst.out) lines, ${seconds} s)"
+    else
+        fail "$what under myst (exit status $status, 124 is a timeout; output equal: $same)"
+        cat diff.out myst.err
+    fi
+}
