@@ -186,6 +186,11 @@ Result<void> MergedTree::apply_entry(const TarEntry& entry, TarReader& reader, C
                                   " (could lead outside the output)");
         if (!child.is_directory())
             return Error::invalid(entry.name + ": " + join(path, i + 1) + " is not a directory");
+        // A directory this layer puts something in is this layer's too: an
+        // opaque marker later in the same layer keeps it (and what this layer
+        // added), whatever the order of the entries.
+        if (!is_whiteout)
+            child.layer = m_layer;
         parent = &child;
     }
 

@@ -124,6 +124,41 @@ TEST(TarReaderTest, ReadsBase256NumbersAndPaxOverrides) {
     EXPECT_EQ(entries[0].uid, 42u);
 }
 
+std::vector<uint8_t> gzip_of(const std::vector<uint8_t>& data) {
+    std::vector<uint8_t> out;
+    auto writer = GzipWriter::create();
+    EXPECT_FALSE(writer.is_error());
+    EXPECT_FALSE(writer.value()->write(data, out).is_error());
+    EXPECT_FALSE(writer.value()->finish(out).is_error());
+    return out;
+}
+
+TEST(GzipStreamTest, RoundTripsAndRejectsTruncatedOrCorruptData) {
+    auto archive = TarBuilder().file("a", std::string(100000, 'z')).finish();
+    auto compressed = gzip_of(archive);
+    EXPECT_EQ(detect_compression(compressed), Compression::gzip);
+    auto read_back = [](std::vector<uint8_t> bytes) -> Result<std::vector<uint8_t>> {
+        FileStream raw(std::make_shared<MemoryFile>(std::move(bytes)));
+        auto gzip = TRY(GzipStream::create(raw, "layer.gz"));
+        std::vector<uint8_t> out, chunk(4096);
+        while (size_t n = TRY(gzip->read(chunk)))
+            out.insert(out.end(), chunk.begin(), chunk.begin() + n);
+        return out;
+    };
+    EXPECT_EQ(read_back(compressed).value(), archive);
+    auto truncated = compressed;
+    truncated.resize(truncated.size() / 2);
+    EXPECT_NE(read_back(truncated).error().message().find("truncated"), std::string::npos);
+    auto corrupt = compressed;
+    corrupt[corrupt.size() - 6] ^= 0xff;  // the CRC-32 of the trailer
+    EXPECT_NE(read_back(corrupt).error().message().find("corrupt gzip data"), std::string::npos);
+    auto twice = compressed;  // concatenated members are one stream
+    twice.insert(twice.end(), compressed.begin(), compressed.end());
+    EXPECT_EQ(read_back(twice).value().size(), 2 * archive.size());
+    const uint8_t zstd[] = {0x28, 0xb5, 0x2f, 0xfd, 0};
+    EXPECT_EQ(detect_compression(zstd), Compression::zstd);
+}
+
 TEST(TarPathTest, ComponentsAndEscapes) {
     EXPECT_EQ(tar_path_components("./a//b/./c/").value(),
               (std::vector<std::string>{"a", "b", "c"}));
@@ -185,6 +220,22 @@ TEST(LayerMergeTest, WhiteoutsOpaqueDirectoriesHardLinksAndSymlinks) {
     EXPECT_TRUE(image.tree.is_file("/bin/sh"));  // through the symlink
     EXPECT_FALSE(image.tree.is_file("/etc"));
     EXPECT_EQ(image.stats.whiteouts, 4u);
+}
+
+TEST(LayerMergeTest, AnOpaqueMarkerAfterTheNewEntriesKeepsThem) {
+    Layered image;
+    ASSERT_FALSE(
+        image.apply(TarBuilder().file("d/sub/old", "1").file("d/old", "2").finish()).is_error());
+    ASSERT_FALSE(image
+                     .apply(TarBuilder()
+                                .file("d/sub/new", "3")  // no entry for d/ or d/sub/
+                                .file("d/.wh..wh..opq", "")
+                                .finish())
+                     .is_error());
+    TreeNode root = image.tree.to_tree();
+    EXPECT_NE(find(root, "d/sub/new"), nullptr);
+    EXPECT_EQ(find(root, "d/sub/old"), nullptr);
+    EXPECT_EQ(find(root, "d/old"), nullptr);
 }
 
 TEST(LayerMergeTest, ALaterFileReplacesADirectoryAndTheReverse) {
