@@ -6,10 +6,11 @@
 # a CPIO archive and an ext2 image that `myst exec-linux` runs from the
 # generated config.json. Bad inputs (.. names, absolute names, escaping
 # symlinks and hard links, a missing blob, a digest mismatch, a manifest that
-# is not one) fail with one line and leave nothing behind.
+# is not one) fail with one line and leave nothing behind. skopeo and umoci
+# (Debian) make images of their own from it that appbuilder must read too.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
-require python3 e2fsck cpio tar
+require python3 e2fsck cpio tar skopeo umoci
 OCI="python3 $HERE/oci_image.py"
 APPS=$(dirname "$MYST")/tests/apps/bin
 [ -x "$APPS/args_env-musl-static" ] || { echo "FAIL: $APPS/args_env-musl-static is not built"; exit 1; }
@@ -78,6 +79,17 @@ check "OCI-layout tarball (gzip) -> the same cpio" \
     bash -c "'$MYST' appbuilder -q -i oci-archive.tar.gz -f cpio -o tarball/app.cpio && cmp tarball/app.cpio cpio/app.cpio"
 check "docker save tarball -> the same appdir" \
     bash -c "'$MYST' appbuilder -q -i docker.tar -o docker/appdir && diff -r --no-dereference docker/appdir $A && cmp docker/config.json out/config.json"
+# Images written by Debian's own tools: skopeo's docker-archive (layer.tar
+# symlinks to the blobs) and a umoci repack (its own whiteouts).
+mkdir -p skopeo umoci
+check "skopeo copy to a docker-archive tarball" skopeo copy --quiet oci:image:latest docker-archive:skopeo.tar:test:latest
+check "... -> the same appdir" \
+    bash -c "'$MYST' appbuilder -q -i skopeo.tar -o skopeo/appdir && diff -r --no-dereference skopeo/appdir $A"
+check "umoci unpack, change, repack" bash -c "skopeo copy --quiet oci:image:latest oci:repacked:latest &&
+    umoci unpack --image repacked:latest bundle >/dev/null && rm bundle/rootfs/etc/keep && rm -r bundle/rootfs/opq &&
+    echo added >bundle/rootfs/etc/added && umoci repack --image repacked:latest bundle"
+check "... -> umoci's whiteouts applied" \
+    bash -c "'$MYST' appbuilder -q -i repacked -o umoci/appdir && test ! -e umoci/appdir/etc/keep -a ! -e umoci/appdir/opq -a -f umoci/appdir/etc/added -a -x umoci/appdir/bin/args_env"
 check_fails "an existing output is kept without --force" "already exists" \
     "$MYST" appbuilder -q -i image -o out/appdir
 check "--force replaces it" "$MYST" appbuilder -q -i image -o out/appdir --force
