@@ -7,10 +7,10 @@ cd "$(dirname "$0")"
 packages=(
     # build
     cmake ninja-build g++ pkg-config binutils
-    libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev
+    libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev
     # test checkers and test-program compilers
     e2fsprogs cryptsetup-bin cpio openssl python3 python3-cryptography xxd mount util-linux
-    musl-tools busybox-static
+    musl-tools busybox-static skopeo umoci
     # benchmarks
     hyperfine mmdebstrap
 )

@@ -15,6 +15,7 @@
 #include "image/xts_volume.h"
 #include "tools/myst/command.h"
 #include "tools/myst/dir_scan.h"
+#include "tools/myst/ext2_image.h"
 #include "tools/myst/host_file.h"
 #include "tools/myst/progress.h"
 
@@ -131,12 +132,11 @@ Result<uint64_t> write_data_area(const image::TreeNode& tree, const Mkext2Inputs
     return header + volume_size;
 }
 
-Result<image::VerityBuildResult> build_image(const Mkext2Arguments& args, ProgressLine& progress) {
-    Mkext2Inputs inputs = TRY(load_inputs(args));
-    image::TreeNode tree = TRY(scan_directory(args.appdir));
-    auto output = TRY(PendingOutput::create(args.image, args.force));
-    HostFile& out = output->file();
-
+// Everything after the inputs are loaded and the output opened.
+Result<image::VerityBuildResult> write_image(const image::TreeNode& tree,
+                                             const Mkext2Inputs& inputs,
+                                             const Mkext2Arguments& args, HostFile& out,
+                                             ProgressLine& progress) {
     uint64_t hash_offset = TRY(write_data_area(tree, inputs, args, out, progress));
     TRY(out.truncate(hash_offset));
     image::VerityBuildOptions verity;
@@ -153,6 +153,14 @@ Result<image::VerityBuildResult> build_image(const Mkext2Arguments& args, Progre
     }
     TRY(out.write_at(result.end_offset, fssig.serialize()));
     TRY(out.truncate(result.end_offset + image::fssig_size));
+    return result;
+}
+
+Result<image::VerityBuildResult> build_image(const Mkext2Arguments& args, ProgressLine& progress) {
+    Mkext2Inputs inputs = TRY(load_inputs(args));
+    image::TreeNode tree = TRY(scan_directory(args.appdir));
+    auto output = TRY(PendingOutput::create(args.image, args.force));
+    auto result = TRY(write_image(tree, inputs, args, output->file(), progress));
     TRY(output->commit());
     return result;
 }
@@ -169,6 +177,11 @@ int run_mkext2(const Mkext2Arguments& args) {
 }
 
 }  // namespace
+
+Result<image::VerityBuildResult> write_verity_ext2(const image::TreeNode& tree, HostFile& out,
+                                                   ProgressLine& progress) {
+    return write_image(tree, Mkext2Inputs{}, Mkext2Arguments{}, out, progress);
+}
 
 Command add_mkext2_command(CLI::App& parent) {
     auto args = std::make_shared<Mkext2Arguments>();

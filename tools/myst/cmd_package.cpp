@@ -18,6 +18,8 @@
 #include "tools/myst/command.h"
 #include "tools/myst/exec_linux.h"
 #include "tools/myst/host_file.h"
+#include "tools/myst/oci_output.h"
+#include "tools/myst/tree_output.h"
 
 namespace myst::tools {
 
@@ -28,6 +30,7 @@ struct PackageOptions {
     std::string private_key;
     std::string config;
     std::string output;  // default: myst/bin/<ApplicationPath's file name>, as Mystikos
+    std::string oci;     // --oci: an OCI image layout holding the package
 };
 
 std::string default_output(const AppConfig& config) {
@@ -35,9 +38,15 @@ std::string default_output(const AppConfig& config) {
     return "myst/bin/" + (name.empty() ? std::string("app") : name);
 }
 
-Result<std::string> package(const PackageOptions& options, image::PackageTarget target) {
+struct PackageResult {
+    std::string path;
+    std::string name;  // the file name a container image gives it
+};
+
+Result<PackageResult> package(const PackageOptions& options, image::PackageTarget target) {
     SignedApp app = TRY(sign_app({options.rootfs, options.private_key, options.config, target}));
     std::string output = options.output.empty() ? default_output(app.app_config) : options.output;
+    std::string name = std::filesystem::path(default_output(app.app_config)).filename().string();
     std::filesystem::path parent = std::filesystem::path(output).parent_path();
     std::error_code error;
     if (options.output.empty() && !std::filesystem::create_directories(parent, error) && error)
@@ -67,7 +76,25 @@ Result<std::string> package(const PackageOptions& options, image::PackageTarget 
     if (::fchmod(out->file().fd(), 0755) != 0)
         return Error::from_errno(errno, output);
     TRY(out->commit());
-    return output;
+    return PackageResult{output, name};
+}
+
+// --oci DIR: the package in an OCI image layout; a loose file too only with -o.
+Result<void> package_as_oci(const PackageOptions& options, image::PackageTarget target) {
+    struct stat st {};
+    if (::lstat(options.oci.c_str(), &st) == 0)
+        return Error(EEXIST, options.oci + ": already exists (remove it first)");
+    auto scratch = TRY(ScratchDirectory::create(options.oci + ".package-"));
+    PackageOptions inner = options;
+    if (inner.output.empty())
+        inner.output = scratch->path() + "/package";
+    PackageResult result = TRY(package(inner, target));
+    OciImageOptions oci;
+    oci.directory = options.oci;
+    oci.executable_path = result.path;
+    oci.name = result.name;
+    TRY(write_oci_image(oci));
+    return {};
 }
 
 Command add_package_command(CLI::App& parent, const std::string& name,
@@ -100,7 +127,14 @@ Command add_package_command(CLI::App& parent, const std::string& name,
     app->add_option("config", options->config, "Mystikos config.json")->required();
     app->add_option("-o,--output", options->output,
                     "Output file (default: myst/bin/<ApplicationPath's file name>)");
+    app->add_option("--oci", options->oci,
+                    "Write an OCI image layout to this directory instead: one layer holding "
+                    "the package as /myst/bin/<name>, its entrypoint (see doc/kubernetes.md)");
     return {app, [options, name, target] {
+                if (!options->oci.empty()) {
+                    auto result = package_as_oci(*options, target);
+                    return result.is_error() ? report_failure(name, result.error()) : 0;
+                }
                 auto result = package(*options, target);
                 return result.is_error() ? report_failure(name, result.error()) : 0;
             }};

@@ -37,6 +37,7 @@ int run_myst(int argc, char** argv) {
         add_dump_sgx_command(app),
         add_package_command(app),
         add_package_sgx_command(app),
+        add_appbuilder_command(app),
     };
 
     std::string help_topic;

@@ -31,6 +31,7 @@ Command add_dump_command(CLI::App& parent);
 Command add_dump_sgx_command(CLI::App& parent);
 Command add_package_command(CLI::App& parent);
 Command add_package_sgx_command(CLI::App& parent);
+Command add_appbuilder_command(CLI::App& parent);
 
 // When this executable is a package (myst package), checks it and runs its
 // application with all of argv as the application's arguments, returning
