@@ -24,6 +24,7 @@ class MemoryManager;
 class PipeRegistry;
 class Process;
 class ProcessTable;
+class SharedMemoryRegistry;
 class Strace;
 
 struct StraceConfig {
@@ -88,6 +89,8 @@ public:
     // A new memory space for a program image (exec).
     virtual SpaceId allocate_space() = 0;
     virtual ProcessTable& processes() = 0;
+    // SysV shared memory segments and memfds.
+    virtual SharedMemoryRegistry& shared_memory() = 0;
 };
 
 }  // namespace myst::kernel

@@ -6,6 +6,7 @@
 #include "kernel/fs_context.h"
 #include "kernel/process.h"
 #include "kernel/process_lifecycle.h"
+#include "kernel/shared_memory.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
@@ -118,7 +119,13 @@ KernelInstance::KernelInstance(Target& target, KernelConfig config)
       m_strace(m_config.strace),
       m_pipes(m_config.pipe_buffer_limit) {}
 
-KernelInstance::~KernelInstance() = default;
+KernelInstance::~KernelInstance() {
+    // Mapped files write their shared pages back while their file systems
+    // are still there (members go in reverse order: the VFS before memory).
+    m_shared_memory.reset();
+    if (m_memory)
+        m_memory->release_shared_pages();
+}
 
 Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
     Target& target, KernelConfig config, std::shared_ptr<fs::FileSystem> root) {
@@ -132,6 +139,8 @@ Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
             return open_fifo(pipes, target, node, flags);
         });
     kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel);
+    kernel->m_shared_memory = std::make_unique<SharedMemoryRegistry>(target, *kernel->m_memory,
+                                                                     fs::clock_from_target(target));
     return kernel;
 }
 

@@ -7,8 +7,8 @@
 #include "kernel/elf_loader.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
-#include "kernel/process_table.h"
 #include "kernel/pipe.h"
+#include "kernel/process_table.h"
 #include "kernel/strace.h"
 
 namespace myst::fs {
@@ -47,6 +47,7 @@ public:
     pid_t allocate_pid() override { return m_next_pid++; }
     SpaceId allocate_space() override { return m_next_space++; }
     ProcessTable& processes() override { return m_processes; }
+    SharedMemoryRegistry& shared_memory() override { return *m_shared_memory; }
 
     // What /proc shows about the processes.
     fs::ProcessInfo& process_info() { return *m_process_info; }
@@ -69,6 +70,7 @@ private:
     std::unique_ptr<fs::Vfs> m_vfs;
     ProcessTable m_processes;
     std::unique_ptr<fs::ProcessInfo> m_process_info;
+    std::unique_ptr<SharedMemoryRegistry> m_shared_memory;
 };
 
 }  // namespace myst::kernel

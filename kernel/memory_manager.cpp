@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "kernel/shared_pages.h"
+
 namespace myst::kernel {
 
 Result<std::unique_ptr<MemoryManager>> MemoryManager::create(Target& target, uint64_t region_size) {
@@ -27,6 +29,40 @@ MemoryManager::~MemoryManager() {
             (void)m_target.memory_unmap(reinterpret_cast<void*>(start), mapping.end - start);
     (void)m_target.memory_unmap(reinterpret_cast<void*>(m_region_start),
                                 m_region_end - m_region_start);
+}
+
+MemoryManager::ReleaseAfterUnlock::~ReleaseAfterUnlock() {
+    std::vector<std::shared_ptr<SharedPages>> released;
+    {
+        std::lock_guard guard(m_memory.m_lock);
+        released.swap(m_memory.m_released_pages);
+    }
+    // `released` goes here, with m_lock free.
+}
+
+std::map<uint64_t, Mapping>::iterator MemoryManager::forget_locked(
+    std::map<uint64_t, Mapping>::iterator it) {
+    if (it->second.shared_pages)
+        m_released_pages.push_back(std::move(it->second.shared_pages));
+    return m_mappings.erase(it);
+}
+
+uint64_t MemoryManager::private_bytes_locked() const {
+    uint64_t total = 0;
+    for (const auto& [start, mapping] : m_mappings)
+        if (mapping.in_region && !mapping.shared_pages)
+            total += mapping.end - start;
+    return total;
+}
+
+Result<void> MemoryManager::check_budget_locked(uint64_t length) const {
+    // Only shared pages can push past the budget: private ones are held to
+    // it by the region itself.
+    if (m_shared_bytes == 0)
+        return {};
+    if (private_bytes_locked() + m_shared_bytes + length > m_region_end - m_region_start)
+        return Error(ENOMEM, "out of memory: the program's budget (--memory-size) is used up");
+    return {};
 }
 
 bool MemoryManager::range_is_free(uint64_t address, uint64_t end) const {
@@ -85,7 +121,7 @@ void MemoryManager::erase_range(uint64_t address, uint64_t end) {
         if (!it->second.in_region)
             (void)m_target.memory_unmap(reinterpret_cast<void*>(it->first),
                                         it->second.end - it->first);
-        it = m_mappings.erase(it);
+        it = forget_locked(it);
     }
 }
 
@@ -95,15 +131,18 @@ Result<uint64_t> MemoryManager::map_anywhere(uint64_t length, int protection, st
     if (length == 0)
         return Error(EINVAL, "zero-length mapping");
     std::lock_guard guard(m_lock);
+    TRY(check_budget_locked(length));
     uint64_t address = TRY(find_free_range(length));
     TRY(m_target.memory_commit(reinterpret_cast<void*>(address), length, protection));
     bool stack = name == stack_mapping_name;
-    m_mappings[address] = {address + length, protection, true, std::move(name), 0, stack, space};
+    m_mappings[address] = {address + length, protection, true, std::move(name), 0, stack, space,
+                           nullptr};
     return address;
 }
 
 Result<uint64_t> MemoryManager::map_fixed(uint64_t address, uint64_t length, int protection,
                                           std::string name, bool replace, SpaceId space) {
+    ReleaseAfterUnlock release(*this);
     std::lock_guard guard(m_lock);
     return map_fixed_locked(address, length, protection, std::move(name), replace, space);
 }
@@ -117,6 +156,7 @@ Result<uint64_t> MemoryManager::map_fixed_for_program(uint64_t address, uint64_t
         return Error(EPERM, "fixed mapping below mmap_min_addr");
     if (aligned > user_address_end || address > user_address_end - aligned)
         return Error(ENOMEM, "fixed mapping past the top of user memory");
+    ReleaseAfterUnlock release(*this);
     std::lock_guard guard(m_lock);
     uint64_t end = address + aligned;
     // Host memory outside the region is not the program's to take: it would
@@ -145,10 +185,12 @@ Result<uint64_t> MemoryManager::map_fixed_locked(uint64_t address, uint64_t leng
         erase_range(address, end);
     }
     if (inside)
+        TRY(check_budget_locked(length));
+    if (inside)
         TRY(m_target.memory_commit(reinterpret_cast<void*>(address), length, protection));
     else
         TRY(m_target.memory_map_at(reinterpret_cast<void*>(address), length, protection));
-    m_mappings[address] = {end, protection, inside, std::move(name), 0, false, space};
+    m_mappings[address] = {end, protection, inside, std::move(name), 0, false, space, nullptr};
     return address;
 }
 
@@ -161,6 +203,7 @@ Result<void> MemoryManager::unmap(uint64_t address, uint64_t length) {
     length = page_align_up(length);
     if (length == 0)
         return Error(EINVAL, "bad munmap range");
+    ReleaseAfterUnlock release(*this);
     std::lock_guard guard(m_lock);
     uint64_t end = address + length;
     split_at(address);
@@ -173,7 +216,7 @@ Result<void> MemoryManager::unmap(uint64_t address, uint64_t length) {
             TRY(m_target.memory_decommit(start, size));
         else
             TRY(m_target.memory_unmap(start, size));
-        it = m_mappings.erase(it);
+        it = forget_locked(it);
     }
     return {};
 }
@@ -195,8 +238,12 @@ Result<void> MemoryManager::protect(uint64_t address, uint64_t length, int prote
     TRY(m_target.memory_protect(reinterpret_cast<void*>(address), length, protection));
     split_at(address);
     split_at(end);
-    for (auto it = m_mappings.lower_bound(address); it != m_mappings.end() && it->first < end; ++it)
+    for (auto it = m_mappings.lower_bound(address); it != m_mappings.end() && it->first < end;
+         ++it) {
         it->second.protection = protection;
+        if (it->second.shared_pages && (protection & PROT_WRITE))
+            it->second.shared_pages->note_written();
+    }
     return {};
 }
 
@@ -228,6 +275,7 @@ void MemoryManager::set_name(uint64_t address, uint64_t length, const std::strin
 }
 
 uint64_t MemoryManager::set_break(uint64_t requested, SpaceId space) {
+    ReleaseAfterUnlock release(*this);
     std::lock_guard guard(m_lock);
     if (space != m_break_space)
         return m_break;
@@ -254,8 +302,8 @@ uint64_t MemoryManager::set_break(uint64_t requested, SpaceId space) {
             std::prev(below)->second.protection == (PROT_READ | PROT_WRITE))
             std::prev(below)->second.end = new_top;
         else
-            m_mappings[old_top] = {new_top, PROT_READ | PROT_WRITE, true, heap_mapping_name, 0,
-                                   false,   m_break_space};
+            m_mappings[old_top] = {new_top, PROT_READ | PROT_WRITE, true,   heap_mapping_name, 0,
+                                   false,   m_break_space,          nullptr};
     } else if (new_top < old_top) {
         // Only heap pages lie there: map_fixed keeps out of the heap.
         erase_range(new_top, old_top);
@@ -281,10 +329,11 @@ void MemoryManager::drop_mapping_locked(uint64_t start) {
         (void)m_target.memory_decommit(address, size);
     else
         (void)m_target.memory_unmap(address, size);
-    m_mappings.erase(it);
+    forget_locked(it);
 }
 
 void MemoryManager::release_space(SpaceId space) {
+    ReleaseAfterUnlock release(*this);
     std::lock_guard guard(m_lock);
     for (auto it = m_mappings.begin(); it != m_mappings.end();) {
         uint64_t start = it->first;
@@ -352,10 +401,10 @@ std::string MemoryManager::format_maps(SpaceId space) const {
     std::string text;
     char line[512];
     auto emit = [&](uint64_t start, uint64_t end, int protection, uint64_t offset,
-                    const std::string& name) {
-        std::snprintf(line, sizeof line, "%08lx-%08lx %c%c%cp %08lx 00:00 0", start, end,
+                    const std::string& name, bool shared) {
+        std::snprintf(line, sizeof line, "%08lx-%08lx %c%c%c%c %08lx 00:00 0", start, end,
                       protection & PROT_READ ? 'r' : '-', protection & PROT_WRITE ? 'w' : '-',
-                      protection & PROT_EXEC ? 'x' : '-', offset);
+                      protection & PROT_EXEC ? 'x' : '-', shared ? 's' : 'p', offset);
         text += line;
         if (!name.empty())
             text += std::string(73 - std::min<size_t>(strlen(line), 72), ' ') + name;
@@ -364,7 +413,8 @@ std::string MemoryManager::format_maps(SpaceId space) const {
     // In address order, as Linux (the heap's pages are mappings too).
     for (const auto& [start, mapping] : m_mappings)
         if (mapping.space == space)
-            emit(start, mapping.end, mapping.protection, mapping.file_offset, mapping.name);
+            emit(start, mapping.end, mapping.protection, mapping.file_offset, mapping.name,
+                 mapping.shared_pages != nullptr);
     return text;
 }
 

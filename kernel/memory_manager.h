@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "target/target.h"
@@ -46,6 +47,8 @@ using SpaceId = uint32_t;
 constexpr SpaceId kernel_space = 0;  // the kernel's own pages in the region (fork snapshots)
 constexpr SpaceId first_space = 1;   // the first program's (and single-process callers')
 
+class SharedPages;  // kernel/shared_pages.h
+
 struct Mapping {
     uint64_t end = 0;    // exclusive
     int protection = 0;  // PROT_* bits
@@ -54,6 +57,10 @@ struct Mapping {
     uint64_t file_offset = 0;
     bool guard_gap_below = false;  // the main stack (VM_GROWSDOWN on Linux)
     SpaceId space = first_space;
+    // MAP_SHARED: the pages this mapping shows, from `file_offset` on. A
+    // fork snapshot neither saves nor restores them: what the child writes
+    // there is what its parent sees (kernel/memory_snapshot.h).
+    std::shared_ptr<SharedPages> shared_pages;
 };
 
 struct SpaceSnapshot;  // kernel/memory_snapshot.h
@@ -75,6 +82,26 @@ public:
     // EPERM below min_map_address, ENOMEM elsewhere, as Linux past TASK_SIZE.
     Result<uint64_t> map_fixed_for_program(uint64_t address, uint64_t length, int protection,
                                            bool replace, SpaceId space = first_space);
+    // `length` bytes of `pages` from `offset` (MAP_SHARED), anywhere in the
+    // region or, with `fixed`, at `address` as map_fixed_for_program.
+    Result<uint64_t> map_shared(uint64_t address, uint64_t length, int protection,
+                                std::shared_ptr<SharedPages> pages, uint64_t offset,
+                                std::string name, bool fixed, bool replace, SpaceId space);
+    // The shared pages of the MAP_SHARED mappings that meet the range (msync).
+    std::vector<std::shared_ptr<SharedPages>> shared_pages_in(uint64_t address,
+                                                              uint64_t length) const;
+    // How many mappings show `pages` from their start (SysV attachments).
+    uint64_t mappings_from_start_of(const SharedPages* pages) const;
+    // Shared pages live outside the region: their bytes are charged here,
+    // so that they and the program's private pages together stay within
+    // the budget (ENOMEM past it).
+    Result<void> charge_shared(uint64_t bytes);
+    void uncharge_shared(uint64_t bytes);
+    uint64_t shared_bytes() const;
+    // Kernel teardown: every mapping lets go of its shared pages now, while
+    // the file systems they write back to still exist.
+    void release_shared_pages();
+
     // munmap(2): EINVAL for unaligned or wrapping ranges; unmapped parts are fine.
     Result<void> unmap(uint64_t address, uint64_t length);
     // mprotect(2): ENOMEM when part of the range is not mapped (the heap is).
@@ -127,6 +154,19 @@ public:
     uint64_t space_bytes(SpaceId space) const;
 
 private:
+    // Lets go of the shared pages a call dropped once m_lock is free: the
+    // last reference to a file's pages writes them back to the file system.
+    class ReleaseAfterUnlock {
+    public:
+        explicit ReleaseAfterUnlock(MemoryManager& memory) : m_memory(memory) {}
+        ~ReleaseAfterUnlock();
+        ReleaseAfterUnlock(const ReleaseAfterUnlock&) = delete;
+        ReleaseAfterUnlock& operator=(const ReleaseAfterUnlock&) = delete;
+
+    private:
+        MemoryManager& m_memory;
+    };
+
     MemoryManager(Target& target, uint64_t start, uint64_t end)
         : m_target(target), m_region_start(start), m_region_end(end) {}
 
@@ -135,6 +175,12 @@ private:
     void split_at(uint64_t address);
     void erase_range(uint64_t address, uint64_t end);
     bool range_is_free(uint64_t address, uint64_t end) const;
+    // ENOMEM when `length` more private bytes would push private and shared
+    // memory together past the budget.
+    Result<void> check_budget_locked(uint64_t length) const;
+    uint64_t private_bytes_locked() const;
+    // Forgets the mapping at `it`, keeping its shared pages for ReleaseAfterUnlock.
+    std::map<uint64_t, Mapping>::iterator forget_locked(std::map<uint64_t, Mapping>::iterator it);
     Result<uint64_t> map_fixed_locked(uint64_t address, uint64_t length, int protection,
                                       std::string name, bool replace, SpaceId space);
     // Gives back the host pages of [start, mapping.end) and forgets it.
@@ -160,6 +206,8 @@ private:
     uint64_t m_host_readable_end = 0;
     mutable std::mutex m_lock;
     std::map<uint64_t, Mapping> m_mappings;  // start -> mapping
+    uint64_t m_shared_bytes = 0;
+    std::vector<std::shared_ptr<SharedPages>> m_released_pages;
 };
 
 }  // namespace myst::kernel

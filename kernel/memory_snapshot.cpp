@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "kernel/shared_pages.h"
+
 namespace myst::kernel {
 
 namespace {
@@ -38,8 +40,10 @@ Result<std::unique_ptr<SpaceSnapshot>> MemoryManager::snapshot_space(SpaceId spa
         if (mapping.space != space)
             continue;
         snapshot->mappings.emplace(start, mapping);
-        // Pages the program cannot read hold nothing it could have put there.
-        if (!(mapping.protection & PROT_READ))
+        // Pages the program cannot read hold nothing it could have put there;
+        // shared pages are not the parent's alone: what the child writes to
+        // them stays, as with real fork.
+        if (!(mapping.protection & PROT_READ) || mapping.shared_pages)
             continue;
         for (SpaceSnapshot::Run run : TRY(resident_runs(m_target, start, mapping.end))) {
             run.stored_at = total;
@@ -58,7 +62,8 @@ Result<std::unique_ptr<SpaceSnapshot>> MemoryManager::snapshot_space(SpaceId spa
                                          "[fork snapshot]",
                                          0,
                                          false,
-                                         kernel_space};
+                                         kernel_space,
+                                         nullptr};
         for (const SpaceSnapshot::Run& run : snapshot->runs)
             std::memcpy(reinterpret_cast<void*>(snapshot->storage + run.stored_at),
                         reinterpret_cast<const void*>(run.address), run.length);
@@ -75,6 +80,17 @@ void MemoryManager::restore_mapping_locked(uint64_t start, const Mapping& mappin
     // have made room for it by unmapping the parent's own pages.
     if (!range_is_free(start, mapping.end))
         return;
+    // Shared pages come back as they are now (the child's writes included),
+    // at the parent's protection.
+    if (mapping.shared_pages) {
+        if (m_target
+                .shared_memory_map(address, length, mapping.protection,
+                                   mapping.shared_pages->handle(), mapping.file_offset)
+                .is_error())
+            return;
+        m_mappings[start] = mapping;
+        return;
+    }
     // Writable until the saved bytes are back; restore_space then gives
     // each mapping its own protection.
     if (mapping.in_region) {
@@ -96,6 +112,7 @@ bool MemoryManager::restored_locked(SpaceId space, uint64_t address, uint64_t le
 
 void MemoryManager::restore_space(SpaceId space, SpaceSnapshot& snapshot) {
     {
+        ReleaseAfterUnlock release(*this);
         std::lock_guard guard(m_lock);
         // The child's changes go: every page of the space comes back fresh
         // (zero) and the saved bytes are copied in.

@@ -12,6 +12,9 @@
 
 namespace myst::kernel {
 
+// MAP_SHARED mappings are remembered (with their pages) but their bytes are
+// not saved: on restore they are mapped again over the same pages, so what
+// the child wrote there stays visible to the parent, as after a real fork.
 struct SpaceSnapshot {
     // Pages of the space that held data at fork: only resident pages are
     // saved (a page never touched reads as zero, and is made so again).

@@ -84,6 +84,33 @@ void LinuxTarget::memory_prefer_huge_pages(void* address, size_t size) {
     (void)::madvise(address, size, MADV_POPULATE_WRITE);
 }
 
+Result<int> LinuxTarget::shared_memory_create(size_t size) {
+    int handle = ::memfd_create("myst-shared", MFD_CLOEXEC);
+    if (handle < 0)
+        return Error(errno, "memfd_create");
+    if (::ftruncate(handle, static_cast<off_t>(size)) != 0) {
+        int error = errno;
+        ::close(handle);
+        return Error(error, "ftruncate");
+    }
+    return handle;
+}
+
+Result<void> LinuxTarget::shared_memory_resize(int handle, size_t size) {
+    if (::ftruncate(handle, static_cast<off_t>(size)) != 0)
+        return Error(errno, "ftruncate");
+    return {};
+}
+
+Result<void> LinuxTarget::shared_memory_map(void* address, size_t size, int protection, int handle,
+                                            uint64_t offset) {
+    void* mapped = ::mmap(address, size, protection, MAP_SHARED | MAP_FIXED, handle,
+                          static_cast<off_t>(offset));
+    if (mapped == MAP_FAILED)
+        return Error(errno, "mmap");
+    return {};
+}
+
 Result<struct timespec> LinuxTarget::clock_time(clockid_t clock) {
     struct timespec now {};
     if (::clock_gettime(clock, &now) != 0)

@@ -56,6 +56,10 @@ public:
     Result<void> memory_unmap(void* address, size_t size) override;
     Result<void> memory_residency(void* address, size_t size, std::span<uint8_t> pages) override;
     void memory_prefer_huge_pages(void* address, size_t size) override;
+    Result<int> shared_memory_create(size_t size) override;
+    Result<void> shared_memory_resize(int handle, size_t size) override;
+    Result<void> shared_memory_map(void* address, size_t size, int protection, int handle,
+                                   uint64_t offset) override;
 
     Result<struct timespec> clock_time(clockid_t clock) override;
     Result<void> sleep(clockid_t clock, bool absolute, const struct timespec& request,

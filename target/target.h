@@ -110,6 +110,16 @@ public:
     // now, in one call rather than a fault per 4 KiB page. Hosts that
     // cannot ignore it; the memory works either way.
     virtual void memory_prefer_huge_pages(void* address, size_t size) = 0;
+    // Pages several mappings can share (MAP_SHARED files, SysV segments):
+    // a host handle, closed with file_close, read and written with
+    // file_pread/file_pwrite. `size` bytes, zero-filled.
+    virtual Result<int> shared_memory_create(size_t size) = 0;
+    // Grows or shrinks the pages (shrinking drops the bytes past `size`).
+    virtual Result<void> shared_memory_resize(int handle, size_t size) = 0;
+    // Maps [offset, offset+size) of the pages at exactly `address`,
+    // replacing what was there (inside the reservation).
+    virtual Result<void> shared_memory_map(void* address, size_t size, int protection, int handle,
+                                           uint64_t offset) = 0;
 
     // --- Time, randomness, waiting. ---
     virtual Result<struct timespec> clock_time(clockid_t clock) = 0;

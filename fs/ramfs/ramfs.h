@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "base/result.h"
@@ -13,8 +15,14 @@
 
 namespace myst::fs {
 
+// Asks for (positive) or gives back (negative) bytes of file pages; false
+// when there is no room. /dev/shm and memfds charge the memory budget.
+using PageCharge = std::function<bool(int64_t bytes)>;
+
 // An empty ramfs whose root directory has `root_mode` (e.g. 01777 for /tmp).
-std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode = 0755);
+// With a `charge`, a file page it refuses is ENOSPC (as tmpfs past size=).
+std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode = 0755,
+                                         PageCharge charge = {});
 
 // A ramfs holding the tree of a CPIO newc archive ("070701", or "070702"
 // whose checksums are verified). Names are taken apart with

@@ -149,7 +149,7 @@ Result<std::shared_ptr<FileSystem>> create_ramfs_from_cpio(image::RandomAccessFi
     auto entries = image::read_cpio_entries(archive);
     if (entries.is_error())
         return entries.release_error().with_context("cannot load the CPIO archive");
-    auto fs = std::make_shared<RamFileSystem>(std::move(clock), 0755);
+    auto fs = std::make_shared<RamFileSystem>(std::move(clock), 0755, PageCharge{});
     {
         // Nobody else sees the file system yet; the lock only satisfies the
         // *_locked contract.

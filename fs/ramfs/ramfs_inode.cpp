@@ -23,9 +23,23 @@ bool is_omitted(const struct timespec& time) {
 
 }  // namespace
 
-RamFileSystem::RamFileSystem(Clock clock, mode_t root_mode) : m_clock(std::move(clock)) {
+RamFileSystem::RamFileSystem(Clock clock, mode_t root_mode, PageCharge charge)
+    : m_clock(std::move(clock)), m_charge(std::move(charge)) {
     std::lock_guard guard(m_lock);
     m_root = make_inode_locked({S_IFDIR | (root_mode & 07777), 0, 0, 0});
+}
+
+bool RamFileSystem::take_page() {
+    if (m_charge && !m_charge(static_cast<int64_t>(RamInode::kPageSize)))
+        return false;
+    ++m_pages;
+    return true;
+}
+
+void RamFileSystem::give_back_pages(int64_t count) {
+    m_pages -= count;
+    if (m_charge && count > 0)
+        m_charge(-count * static_cast<int64_t>(RamInode::kPageSize));
 }
 
 std::shared_ptr<Inode> RamFileSystem::root() {
@@ -66,7 +80,7 @@ RamInode::RamInode(RamFileSystem& fs, uint64_t ino, const NewInode& attributes, 
 }
 
 RamInode::~RamInode() {
-    ramfs().pages_in_use() -= static_cast<int64_t>(m_pages.size());
+    ramfs().give_back_pages(static_cast<int64_t>(m_pages.size()));
 }
 
 RamFileSystem& RamInode::ramfs() const {
@@ -305,18 +319,24 @@ Result<size_t> RamInode::write_locked(uint64_t offset, std::span<const uint8_t> 
         size_t within = position % kPageSize;
         size_t chunk = std::min(data.size() - done, kPageSize - within);
         std::unique_ptr<Page>& page = m_pages[index];
+        if (!page && !ramfs().take_page()) {
+            m_pages.erase(index);
+            // A short write, as Linux's tmpfs past size=; nothing at all is ENOSPC.
+            if (done == 0)
+                return Error(ENOSPC, "the file system's size limit is reached");
+            break;
+        }
         if (!page) {
             // A page written whole needs no zeroing first (CPIO loading writes
             // whole pages); a partly written one must read as zeros elsewhere.
             page = chunk == kPageSize ? std::make_unique_for_overwrite<Page>()
                                       : std::make_unique<Page>();
-            ++ramfs().pages_in_use();
         }
         std::memcpy(page->data() + within, data.data() + done, chunk);
         done += chunk;
     }
-    m_size = std::max<uint64_t>(m_size, offset + data.size());
-    return data.size();
+    m_size = std::max<uint64_t>(m_size, offset + done);
+    return done;
 }
 
 Result<uint32_t> RamInode::load_locked(image::RandomAccessFile& source, uint64_t offset,
@@ -364,7 +384,7 @@ void RamInode::resize_locked(uint64_t size) {
         // so that growing again reads zeros.
         uint64_t first_dropped = (size + kPageSize - 1) / kPageSize;
         auto it = m_pages.lower_bound(first_dropped);
-        ramfs().pages_in_use() -= static_cast<int64_t>(std::distance(it, m_pages.end()));
+        ramfs().give_back_pages(static_cast<int64_t>(std::distance(it, m_pages.end())));
         m_pages.erase(it, m_pages.end());
         if (size % kPageSize != 0) {
             auto last = m_pages.find(size / kPageSize);
@@ -432,8 +452,8 @@ Result<std::shared_ptr<OpenFile>> RamInode::open(const PathRef& path, int flags)
 
 }  // namespace ramfs
 
-std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode) {
-    return std::make_shared<ramfs::RamFileSystem>(std::move(clock), root_mode);
+std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode, PageCharge charge) {
+    return std::make_shared<ramfs::RamFileSystem>(std::move(clock), root_mode, std::move(charge));
 }
 
 }  // namespace myst::fs

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "fs/ramfs/ramfs.h"
 #include "fs/vfs/inode.h"
 
 namespace myst::fs::ramfs {
@@ -20,7 +21,7 @@ class RamInode;
 
 class RamFileSystem final : public FileSystem {
 public:
-    RamFileSystem(Clock clock, mode_t root_mode);
+    RamFileSystem(Clock clock, mode_t root_mode, PageCharge charge);
 
     std::shared_ptr<Inode> root() override;
     std::string_view type_name() const override { return "ramfs"; }
@@ -35,12 +36,16 @@ public:
     std::shared_ptr<RamInode> make_inode_locked(const NewInode& attributes);
     // Bytes in file pages, for statfs.
     std::atomic<int64_t>& pages_in_use() { return m_pages; }
+    // One more file page, when the charge allows it (false: ENOSPC).
+    bool take_page();
+    void give_back_pages(int64_t count);
 
 private:
     std::mutex m_lock;
     Clock m_clock;
     uint64_t m_next_ino = 1;
     std::atomic<int64_t> m_pages{0};
+    PageCharge m_charge;  // empty: kernel memory is the only limit
     std::shared_ptr<RamInode> m_root;
 };
 

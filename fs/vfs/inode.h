@@ -73,6 +73,21 @@ uint8_t directory_entry_type(mode_t mode);
 // Root passes, except that executing needs some x bit on a non-directory.
 Result<void> check_permission(const struct stat& st, const Identity& who, int want);
 
+// The pages MAP_SHARED mappings of a regular file share (the kernel's
+// SharedPages). While a file has them they hold its current bytes: reads
+// through an open file come from them and writes go to both, so a mapping
+// and read(2)/write(2) agree at once, as Linux's page cache makes them;
+// the file itself gets the mapped bytes back on msync(2) and when the last
+// mapping goes.
+class MappedPages {
+public:
+    virtual ~MappedPages() = default;
+    virtual Result<size_t> read(uint64_t offset, std::span<uint8_t> buffer) = 0;
+    virtual Result<void> write(uint64_t offset, std::span<const uint8_t> data) = 0;
+    // Follows the file's size (truncate): bytes past it are gone.
+    virtual Result<void> resize(uint64_t size) = 0;
+};
+
 class Inode {
 public:
     Inode(FileSystem& fs, uint64_t ino, mode_t type);
@@ -149,6 +164,11 @@ public:
     // directories from the methods above.
     virtual Result<std::shared_ptr<OpenFile>> open(const PathRef& path, int flags);
 
+    // The pages of this file's MAP_SHARED mappings, when it has any (null
+    // otherwise). Guarded by the kernel lock, as the rest of the VFS.
+    std::shared_ptr<MappedPages> mapped_pages() const { return m_mapped_pages.lock(); }
+    void set_mapped_pages(std::weak_ptr<MappedPages> pages) { m_mapped_pages = std::move(pages); }
+
 protected:
     virtual Result<struct stat> read_stat() = 0;
 
@@ -159,6 +179,7 @@ private:
     FileSystem& m_fs;
     uint64_t m_ino;
     mode_t m_type;
+    std::weak_ptr<MappedPages> m_mapped_pages;
 };
 
 class FileSystem {

@@ -163,6 +163,14 @@ Result<size_t> InodeFile::write(std::span<const uint8_t> data) {
 }
 
 Result<size_t> InodeFile::pread(std::span<uint8_t> buffer, uint64_t offset) {
+    // A mapped file's current bytes are its shared pages (fs/vfs/inode.h).
+    if (auto pages = m_path->inode()->mapped_pages()) {
+        uint64_t file_size = TRY(size());
+        if (offset >= file_size)
+            return 0;
+        return pages->read(offset,
+                           buffer.first(std::min<uint64_t>(buffer.size(), file_size - offset)));
+    }
     return m_path->inode()->read_at(offset, buffer);
 }
 
@@ -172,11 +180,17 @@ Result<size_t> InodeFile::pwrite(std::span<const uint8_t> data, uint64_t offset)
         TRY(append(data));
         return data.size();
     }
-    return m_path->inode()->write_at(offset, data);
+    size_t count = TRY(m_path->inode()->write_at(offset, data));
+    if (auto pages = m_path->inode()->mapped_pages())
+        TRY(pages->write(offset, data.first(count)));
+    return count;
 }
 
 Result<uint64_t> InodeFile::append(std::span<const uint8_t> data) {
-    return m_path->inode()->append(data);
+    uint64_t new_size = TRY(m_path->inode()->append(data));
+    if (auto pages = m_path->inode()->mapped_pages())
+        TRY(pages->write(new_size - data.size(), data));
+    return new_size;
 }
 
 Result<uint64_t> InodeFile::size() {
@@ -261,7 +275,10 @@ Result<struct stat> InodeFile::stat() {
 }
 
 Result<void> InodeFile::truncate(uint64_t size) {
-    return m_path->inode()->truncate(size);
+    TRY(m_path->inode()->truncate(size));
+    if (auto pages = m_path->inode()->mapped_pages())
+        TRY(pages->resize(size));
+    return {};
 }
 
 Result<void> InodeFile::sync() {

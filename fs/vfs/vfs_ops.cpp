@@ -178,8 +178,11 @@ Result<std::shared_ptr<OpenFile>> Vfs::open_node(const PathRef& node, int flags,
         return m_fifo_opener(node, flags & ~O_TRUNC);
     }
     std::shared_ptr<OpenFile> file = TRY(inode->open(node, flags));
-    if ((flags & O_TRUNC) && inode->is_regular() && st.st_size != 0)
+    if ((flags & O_TRUNC) && inode->is_regular() && st.st_size != 0) {
         TRY(inode->truncate(0));
+        if (auto pages = inode->mapped_pages())
+            TRY(pages->resize(0));
+    }
     return file;
 }
 
@@ -420,7 +423,10 @@ Result<void> Vfs::truncate(const PathRef& node, uint64_t size, const Identity& w
     TRY(check_mount_writable(node));
     struct stat st = TRY(inode->stat());
     TRY(check_permission(st, who, W_OK));
-    return inode->truncate(size);
+    TRY(inode->truncate(size));
+    if (auto pages = inode->mapped_pages())
+        TRY(pages->resize(size));
+    return {};
 }
 
 }  // namespace myst::fs

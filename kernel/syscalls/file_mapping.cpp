@@ -1,7 +1,10 @@
 #include "kernel/syscalls/file_mapping.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "kernel/kernel.h"
+#include "kernel/shared_pages.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/thread.h"
 
@@ -33,6 +36,27 @@ Result<std::string> fill_file_mapping(Thread& thread, int fd, uint64_t offset, u
         done += count;
     }
     return path;
+}
+
+Result<SharedFilePages> shared_file_pages(Thread& thread, int fd, int protection, uint64_t length) {
+    std::shared_ptr<fs::OpenFile> file = TRY(io_file_of(thread, fd));
+    if (!file->can_read())
+        return Error(EACCES, "file mapping needs a readable descriptor");
+    if ((protection & PROT_WRITE) && !file->can_write())
+        return Error(EACCES, "a writable shared mapping needs a writable descriptor");
+    std::shared_ptr<fs::Inode> inode = file->inode();
+    if (!inode)
+        return Error(ENODEV, "file cannot be mapped");
+    Kernel& kernel = thread.kernel();
+    if (S_ISCHR(inode->type()))
+        return SharedFilePages{
+            TRY(SharedPages::create(kernel.target(), kernel.memory(), page_align_up(length))),
+            "/dev/zero (deleted)"};
+    if (!inode->is_regular())
+        return Error(ENODEV, "file cannot be mapped");
+    // As Linux's maps: an unlinked file (a memfd) is "<path> (deleted)".
+    return SharedFilePages{TRY(SharedPages::of_file(kernel.target(), kernel.memory(), inode)),
+                           file->describe()};
 }
 
 }  // namespace myst::kernel

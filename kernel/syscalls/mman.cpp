@@ -1,5 +1,7 @@
 // Memory system calls: every mapping comes from the program's memory budget
-// (MemoryManager); file mappings are private copies of the file's bytes.
+// (MemoryManager). MAP_PRIVATE file mappings are private copies of the
+// file's bytes; MAP_SHARED ones show shared pages (kernel/shared_pages.h)
+// that every mapping of the file and its read(2)/write(2) share at once.
 #include <sys/mman.h>
 
 #include <cstring>
@@ -7,6 +9,7 @@
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
 #include "kernel/process.h"
+#include "kernel/shared_pages.h"
 #include "kernel/syscalls/file_mapping.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
@@ -16,6 +19,29 @@ namespace myst::kernel {
 namespace {
 
 constexpr int known_protection = PROT_READ | PROT_WRITE | PROT_EXEC;
+
+// mmap(2) with MAP_SHARED: anonymous memory gets pages of its own (which a
+// fork child shares with its parent), a file the pages of all its mappings.
+Result<long> map_shared(Thread& thread, uint64_t address, uint64_t length, int protection,
+                        int flags, int fd, uint64_t offset) {
+    Kernel& kernel = thread.kernel();
+    SharedFilePages shared;
+    if (flags & MAP_ANONYMOUS) {
+        shared.pages =
+            TRY(SharedPages::create(kernel.target(), kernel.memory(), page_align_up(length)));
+        shared.name = "/dev/zero (deleted)";
+        offset = 0;
+    } else {
+        shared = TRY(shared_file_pages(thread, fd, protection, length));
+        if (shared.name == "/dev/zero (deleted)")
+            offset = 0;
+    }
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    uint64_t mapped = TRY(kernel.memory().map_shared(
+        address, length, protection, std::move(shared.pages), offset, std::move(shared.name), fixed,
+        !(flags & MAP_FIXED_NOREPLACE), thread.process().space));
+    return static_cast<long>(mapped);
+}
 
 }  // namespace
 
@@ -37,6 +63,8 @@ Result<long> sys_mmap(Thread& thread, const SyscallArgs& args) {
         return Error(EOVERFLOW, "mmap offset range wraps");
     if (!(flags & (MAP_PRIVATE | MAP_SHARED)))
         return Error(EINVAL, "mmap needs MAP_PRIVATE or MAP_SHARED");
+    if (flags & MAP_SHARED)
+        return map_shared(thread, address, length, protection, flags, fd, offset);
     MemoryManager& memory = thread.kernel().memory();
     bool anonymous = flags & MAP_ANONYMOUS;
     // The pages are written first (file bytes), then given their protection.
@@ -96,7 +124,9 @@ Result<long> sys_madvise(Thread& thread, const SyscallArgs& args) {
     if (args.integer(2) == MADV_DONTNEED) {
         if (!thread.kernel().memory().is_accessible(address, length, true))
             return Error(ENOMEM, "madvise of unmapped or read-only memory");
-        std::memset(reinterpret_cast<void*>(address), 0, length);
+        // Shared pages keep their bytes (the next access reads them again).
+        if (thread.kernel().memory().shared_pages_in(address, length).empty())
+            std::memset(reinterpret_cast<void*>(address), 0, length);
     }
     return 0;
 }
@@ -123,6 +153,15 @@ Result<long> sys_mremap(Thread& thread, const SyscallArgs& args) {
     }
     if (!(flags & MREMAP_MAYMOVE))
         return Error(ENOMEM, "cannot grow in place");
+    // Shared pages move by mapping them again: every other mapping of them
+    // keeps seeing the same bytes.
+    if (old.shared_pages) {
+        uint64_t moved =
+            TRY(memory.map_shared(0, new_size, old.protection, old.shared_pages, old.file_offset,
+                                  old.name, false, false, thread.process().space));
+        TRY(memory.unmap(old_address, old_size));
+        return static_cast<long>(moved);
+    }
     // The copy needs the old pages readable and the new ones writable; the
     // old ones go away, the new ones get the old protection after the copy.
     uint64_t moved =
@@ -139,8 +178,9 @@ Result<long> sys_mremap(Thread& thread, const SyscallArgs& args) {
     return static_cast<long>(moved);
 }
 
-// Msync implements Linux syscall msync(2): mappings are private copies, so
-// there is nothing to write back; the range is checked as Linux does.
+// Msync implements Linux syscall msync(2): the shared pages of the files
+// mapped in the range go back to the files (MS_ASYNC too: it is cheap to
+// do at once); private mappings have nothing to write back.
 Result<long> sys_msync(Thread& thread, const SyscallArgs& args) {
     uint64_t address = args.address(0);
     uint64_t length = page_align_up(args.size(1));
@@ -152,6 +192,8 @@ Result<long> sys_msync(Thread& thread, const SyscallArgs& args) {
         return Error(ENOMEM, "msync range wraps");
     if (!thread.kernel().memory().is_mapped(address, length))
         return Error(ENOMEM, "msync of unmapped memory");
+    for (const auto& pages : thread.kernel().memory().shared_pages_in(address, length))
+        TRY(pages->write_back());
     return 0;
 }
 

@@ -38,10 +38,11 @@ readonly VARIANTS=(glibc glibc-static musl musl-static)
 readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_budget mmap_test
     proc_self dev_files misc_syscalls unknown_syscall signals threads credentials hardening_mman
     thread_signals timers processes pipes_poll event_fds process_control syscall_restart
-    stdin_wait)
+    stdin_wait shared_memory)
 # Programs run without arguments, natively and under myst, same output.
 readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials
-    thread_signals timers processes pipes_poll event_fds process_control syscall_restart)
+    thread_signals timers processes pipes_poll event_fds process_control syscall_restart
+    shared_memory)
 readonly MOTD="Welcome to the myst test image."
 readonly NATIVE_TIMEOUT=60 MYST_TIMEOUT=120
 
@@ -352,6 +353,16 @@ for v in "${VARIANTS[@]}"; do
         "${myst_exec[@]}" --memory-size 64m "$CPIO" "/bin/memory_budget-$v" 64
     expect_run "myst --memory-size 64m memory_budget-$v stops below 64 MiB" "myst.budget64-$v" 0 \
         "budget-$v.expected"
+
+    # Shared memory (SysV, MAP_SHARED, /dev/shm) is part of the budget too.
+    printf 'PASS: %s\n' "shmget past the memory budget fails with ENOMEM" \
+        "anonymous MAP_SHARED past the budget fails with ENOMEM" \
+        "/dev/shm stops with ENOSPC within the budget" \
+        "a small segment fits after the file is gone" >shm-budget.expected
+    run "myst.shm_budget64-$v" "$MYST_TIMEOUT" \
+        "${myst_exec[@]}" --memory-size 64m "$CPIO" "/bin/shared_memory-$v" budget 64
+    expect_run "myst --memory-size 64m shared_memory-$v budget" "myst.shm_budget64-$v" 0 \
+        shm-budget.expected
 
     run "myst.mmap_test-$v" "$MYST_TIMEOUT" "${myst_exec[@]}" "$CPIO" "/bin/mmap_test-$v" /tmp
     same_run "myst mmap_test-$v" "native.mmap_test-$v" "myst.mmap_test-$v"

@@ -13,6 +13,7 @@ cp "$APPS/hello-musl-static" rootfs/bin/hello
 cp "$APPS/file_io-musl-static" rootfs/bin/file_io
 cp /bin/busybox rootfs/bin/busybox
 cp "$APPS/tree_walk-glibc-static" rootfs/bin/tree_walk
+cp "$APPS/shared_memory-musl-static" rootfs/bin/shared_memory
 make_test_tree rootfs/tree
 head -c 300000 /dev/urandom >rootfs/data/blob
 printf 'top secret\n' >secret/note.txt
@@ -36,6 +37,11 @@ check "a file read from the ext2 root has the right bytes" bash -c \
 "$APPS/file_io-musl-static" "$SCRATCH/rootfs/tmp" >file_io.native || true
 check "file work on the ext2 root gives the same verdicts as natively" bash -c \
     "'$MYST' exec-linux root.ext2 /bin/file_io /data >file_io.myst && diff file_io.native file_io.myst"
+# MAP_SHARED mappings of an ext2 file: shared with each other, with
+# read/write, through fork and exec, and written back to the file.
+"$APPS/shared_memory-musl-static" files "$SCRATCH/rootfs/tmp" >shared_files.native || true
+check "MAP_SHARED on the ext2 root gives the same verdicts as natively" bash -c \
+    "'$MYST' exec-linux root.ext2 /bin/shared_memory files /data >shared_files.myst && diff shared_files.native shared_files.myst"
 check "the same bytes with no verified cache (--block-cache-size 0)" bash -c \
     "'$MYST' exec-linux --block-cache-size 0 root.ext2 /bin/busybox sha256sum /data/blob | grep -q '^$want_hash '"
 check "the host image is unchanged by the run" \

@@ -258,3 +258,39 @@ TEST(Ramfs, TimesLinksAndBlocksFollowChanges) {
 
 }  // namespace
 }  // namespace myst::fs
+
+namespace myst::fs {
+namespace {
+
+// /dev/shm and memfds charge the memory budget for their pages: a page the
+// charge refuses is ENOSPC (a short write when some bytes fit), and pages
+// go back when a file shrinks or is removed.
+TEST(Ramfs, PageChargeBoundsWritesAndGetsPagesBack) {
+    test::ManualClock clock;
+    int64_t charged = 0;
+    const int64_t limit = 3 * 4096;
+    PageCharge charge = [&charged, limit](int64_t bytes) {
+        if (charged + bytes > limit)
+            return false;
+        charged += bytes;
+        return true;
+    };
+    auto vfs = vfs_over(create_ramfs(clock.clock(), 01777, charge), clock);
+    auto file = vfs->open(vfs->root_lookup(), "/f", O_RDWR | O_CREAT, 0600).release_value();
+    std::vector<uint8_t> data(5 * 4096, 'x');
+    auto written = file->pwrite(data, 0);
+    ASSERT_FALSE(written.is_error());
+    EXPECT_EQ(written.value(), 3u * 4096);
+    EXPECT_EQ(charged, limit);
+    auto refused = file->pwrite(data, 3 * 4096);
+    ASSERT_TRUE(refused.is_error());
+    EXPECT_EQ(refused.error().code(), ENOSPC);
+    ASSERT_FALSE(file->truncate(4096).is_error());
+    EXPECT_EQ(charged, 4096);
+    file.reset();
+    ASSERT_FALSE(vfs->unlink(vfs->root_lookup(), "/f").is_error());
+    EXPECT_EQ(charged, 0);
+}
+
+}  // namespace
+}  // namespace myst::fs

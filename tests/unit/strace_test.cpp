@@ -21,6 +21,7 @@
 #include "kernel/pipe.h"
 #include "kernel/process.h"
 #include "kernel/process_table.h"
+#include "kernel/shared_memory.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
 #include "target/linux_target.h"
@@ -132,6 +133,16 @@ public:
     void memory_prefer_huge_pages(void* address, size_t size) override {
         m_host.memory_prefer_huge_pages(address, size);
     }
+    Result<int> shared_memory_create(size_t size) override {
+        return m_host.shared_memory_create(size);
+    }
+    Result<void> shared_memory_resize(int handle, size_t size) override {
+        return m_host.shared_memory_resize(handle, size);
+    }
+    Result<void> shared_memory_map(void* address, size_t size, int protection, int handle,
+                                   uint64_t offset) override {
+        return m_host.shared_memory_map(address, size, protection, handle, offset);
+    }
     Result<struct timespec> clock_time(clockid_t clock) override {
         return m_host.clock_time(clock);
     }
@@ -183,7 +194,8 @@ public:
         : m_target(target),
           m_vfs(fs::Vfs::create(fs::create_ramfs(fixed_clock()), fixed_clock()).release_value()),
           m_memory(std::move(memory)),
-          m_strace(strace) {
+          m_strace(strace),
+          m_shared_memory(target, *m_memory, fixed_clock()) {
         m_config.strace = std::move(strace);
     }
 
@@ -200,6 +212,7 @@ public:
     SpaceId allocate_space() override { return m_next_space++; }
     ProcessTable& processes() override { return m_processes; }
     PipeRegistry& pipes() override { return m_pipes; }
+    SharedMemoryRegistry& shared_memory() override { return m_shared_memory; }
 
 private:
     KernelLock m_lock;
@@ -211,6 +224,7 @@ private:
     std::unique_ptr<fs::Vfs> m_vfs;
     std::unique_ptr<MemoryManager> m_memory;
     Strace m_strace;
+    SharedMemoryRegistry m_shared_memory;
     KernelConfig m_config;
 };
 

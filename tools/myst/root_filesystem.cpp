@@ -8,6 +8,7 @@
 #include "fs/hostfs/hostfs.h"
 #include "fs/procfs/procfs.h"
 #include "fs/ramfs/ramfs.h"
+#include "kernel/shared_memory.h"
 #include "tools/myst/host_file.h"
 #include "tools/myst/image_mount.h"
 
@@ -112,8 +113,14 @@ Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool roo
     auto wanted = [&](const std::string& path) {
         return !root_is_host_directory || directory_exists(vfs, path);
     };
-    if (wanted("/dev"))
+    if (wanted("/dev")) {
         TRY(mount_on(vfs, "/dev", fs::create_devfs(target)));
+        // /dev/shm is a tmpfs on Linux (shm_open(3) and LTP's library make
+        // files there); its pages come out of the memory budget.
+        TRY(mount_on(vfs, "/dev/shm",
+                     fs::create_ramfs(fs::clock_from_target(target), 01777,
+                                      kernel::budget_page_charge(kernel.memory()))));
+    }
     if (wanted("/proc"))
         TRY(mount_on(vfs, "/proc",
                      fs::create_procfs(kernel.process_info(), vfs, fs::clock_from_target(target))));
