@@ -6,6 +6,7 @@
 #include "kernel/syscalls/list_core.h"
 #include "kernel/syscalls/list_files.h"
 #include "kernel/syscalls/list_processes.h"
+#include "kernel/syscalls/list_sockets.h"
 #include "kernel/syscalls/list_threads.h"
 #include "kernel/syscalls/list_waits.h"
 
@@ -20,6 +21,7 @@ MYST_FILE_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_THREAD_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_PROCESS_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_WAIT_SYSCALLS(MYST_DECLARE_HANDLER)
+MYST_SOCKET_SYSCALLS(MYST_DECLARE_HANDLER)
 #undef MYST_DECLARE_HANDLER
 
 }  // namespace myst::kernel
