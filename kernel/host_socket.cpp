@@ -137,8 +137,16 @@ uint32_t HostSocket::poll_events() {
 }
 
 Result<void> HostSocket::add_wake_sources(fs::WaitSources& sources, uint32_t events) {
-    sources.add_fd(m_host_fd, static_cast<short>(events | POLLRDHUP));
+    // Only what was asked (errors and hang-ups come anyway): a wait for
+    // room must not wake, and spin, on the peer's half-close.
+    sources.add_fd(m_host_fd, static_cast<short>(events));
     return {};
+}
+
+uint64_t HostSocket::readiness_generation() const {
+    auto waiting = m_target.socket_bytes_readable(m_host_fd);
+    const uint64_t bytes = waiting.is_error() ? 0 : static_cast<uint32_t>(waiting.value());
+    return (m_generation.load() << 32) ^ bytes;
 }
 
 Result<socklen_t> HostSocket::get_kind_option(int level, int name, std::span<uint8_t> value) {

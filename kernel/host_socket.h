@@ -6,11 +6,12 @@
 // Readiness: the host socket fd is itself the wake source (no kernel wake
 // fd), and poll_events asks the host with a poll that does not wait.
 // Edge-triggered epoll needs a generation: it counts the program's
-// transfers and accepts on the socket, so an item reported ready is
-// reported again after the program read or wrote (as a program drains to
-// EAGAIN, then waits again) but not while nothing was done with it.
-// NOTE: new data arriving on a socket the program has not touched since
-// the report does not make a new edge here, as it does on Linux.
+// transfers and accepts on the socket, and adds the bytes waiting to be
+// read, so an item reported ready is reported again after the program
+// read or wrote (as a program drains to EAGAIN, then waits again) or when
+// more data came, but not while nothing happened.
+// NOTE: room freed in the send buffer (the peer's acknowledgements) makes
+// no new EPOLLOUT edge by itself, as it does on Linux.
 #pragma once
 
 #include <atomic>
@@ -43,7 +44,7 @@ public:
 
     uint32_t poll_events() override;
     Result<void> add_wake_sources(fs::WaitSources& sources, uint32_t events) override;
-    uint64_t readiness_generation() const override { return m_generation.load(); }
+    uint64_t readiness_generation() const override;
 
 protected:
     Result<socklen_t> get_kind_option(int level, int name, std::span<uint8_t> value) override;

@@ -53,4 +53,19 @@ Result<bool> wait_for_socket(Thread& thread, Socket& socket, uint32_t events,
         deadline);
 }
 
+Result<void> wait_between_attempts(Thread& thread, Socket& socket, uint32_t events,
+                                   const std::optional<struct timespec>& deadline) {
+    if (deadline && !time_before(monotonic_now(thread), *deadline))
+        return Error(EAGAIN, "socket timeout passed");
+    // What the other side does often lands between the attempt and here
+    // (an echo's reply): one look that does not wait then saves a sleep
+    // and a wake-up, which cost far more.
+    if (socket.poll_events() & (events | POLLHUP | POLLERR))
+        return {};
+    fs::WaitSources sources;
+    TRY(socket.add_wake_sources(sources, events));
+    TRY(wait_once(thread, sources, deadline, {}));
+    return {};
+}
+
 }  // namespace myst::kernel

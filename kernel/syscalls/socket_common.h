@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "kernel/readiness.h"
 #include "kernel/socket.h"
 
 namespace myst::kernel {
@@ -41,18 +42,30 @@ bool socket_call_nonblocking(const Socket& socket, int message_flags);
 Result<bool> wait_for_socket(Thread& thread, Socket& socket, uint32_t events,
                              const std::optional<struct timespec>& timeout);
 
+// One wait between two attempts of a blocking call: for `events` on
+// `socket` (or an error or hang-up) or a signal (EINTR), without the
+// kernel lock; EAGAIN when `deadline` (CLOCK_MONOTONIC, absolute) has
+// passed. Its wake sources are level-triggered and mirror the socket, so
+// the next attempt is the check: readiness is asked once before the wait
+// (returning at once when it holds), never after it.
+Result<void> wait_between_attempts(Thread& thread, Socket& socket, uint32_t events,
+                                   const std::optional<struct timespec>& deadline);
+
 // Runs `attempt` until it stops failing with EAGAIN, waiting for `events`
-// between tries unless `nonblocking`; EAGAIN when `timeout` passes first.
+// between tries unless `nonblocking`; EAGAIN once `timeout` (relative,
+// from the first wait; none: forever) has passed.
 template <typename Attempt>
 auto retry_socket_call(Thread& thread, Socket& socket, uint32_t events, bool nonblocking,
                        const std::optional<struct timespec>& timeout, Attempt attempt)
     -> decltype(attempt()) {
+    std::optional<struct timespec> deadline;
     for (;;) {
         auto result = attempt();
         if (!result.is_error() || result.error().code() != EAGAIN || nonblocking)
             return result;
-        if (!TRY(wait_for_socket(thread, socket, events, timeout)))
-            return Error(EAGAIN, "socket timeout passed");
+        if (timeout && !deadline)
+            deadline = monotonic_after(thread, *timeout);
+        TRY(wait_between_attempts(thread, socket, events, deadline));
     }
 }
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "verdict.h"
@@ -325,6 +326,42 @@ static void passing(void) {
     close(pair[1]);
 }
 
+/* A descriptor passed from a child process to its parent. */
+static void between_processes(void) {
+    int pair[2], pipe_fds[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0 && pipe(pipe_fds) == 0,
+          "a socketpair and a pipe to share with a child");
+    pid_t child = fork();
+    if (child == 0) {
+        close(pair[1]);
+        _exit(send_fds(pair[0], &pipe_fds[1], 1) == 1 ? 0 : 1);
+    }
+    close(pipe_fds[1]);
+    close(pair[0]);
+    int status = -1;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "the child sent the pipe's write end");
+    char data[4], control[CMSG_SPACE(sizeof(int))];
+    struct iovec vector = {data, sizeof data};
+    struct msghdr header = {0};
+    header.msg_iov = &vector;
+    header.msg_iovlen = 1;
+    header.msg_control = control;
+    header.msg_controllen = sizeof control;
+    CHECK(recvmsg(pair[1], &header, 0) == 1, "the parent receives the message");
+    struct cmsghdr* message = CMSG_FIRSTHDR(&header);
+    int received = -1;
+    if (message && message->cmsg_type == SCM_RIGHTS)
+        memcpy(&received, CMSG_DATA(message), sizeof received);
+    char buffer[8] = {0};
+    CHECK(received >= 0 && write(received, "kid", 3) == 3 && read(pipe_fds[0], buffer, 3) == 3 &&
+              memcmp(buffer, "kid", 3) == 0,
+          "the descriptor from the child writes into the parent's pipe");
+    close(received);
+    close(pipe_fds[0]);
+    close(pair[1]);
+}
+
 static void errors(const char* path) {
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un address;
@@ -371,6 +408,7 @@ int main(void) {
     named_stream(path);
     abstract_and_datagrams(path_a, path_b, name);
     passing();
+    between_processes();
     errors(path);
     return verdict_finish();
 }
