@@ -26,6 +26,7 @@ class Process;
 class ProcessTable;
 class SharedMemoryRegistry;
 class Strace;
+class UnixNames;
 
 struct StraceConfig {
     bool enabled = false;
@@ -84,6 +85,8 @@ public:
     virtual KernelLock& lock() = 0;
     // Kernel-wide pipe state: the buffer budget, pipefs inode numbers.
     virtual PipeRegistry& pipes() = 0;
+    // The names AF_UNIX sockets are bound to (kernel/unix_names.h).
+    virtual UnixNames& unix_names() = 0;
     // A new id in the kernel's pid space (processes and threads share it).
     virtual pid_t allocate_pid() = 0;
     // A new memory space for a program image (exec).

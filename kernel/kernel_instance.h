@@ -10,6 +10,7 @@
 #include "kernel/pipe.h"
 #include "kernel/process_table.h"
 #include "kernel/strace.h"
+#include "kernel/unix_names.h"
 
 namespace myst::fs {
 class FileSystem;
@@ -44,6 +45,7 @@ public:
     }
     KernelLock& lock() override { return m_lock; }
     PipeRegistry& pipes() override { return m_pipes; }
+    UnixNames& unix_names() override { return m_unix_names; }
     pid_t allocate_pid() override { return m_next_pid++; }
     SpaceId allocate_space() override { return m_next_space++; }
     ProcessTable& processes() override { return m_processes; }
@@ -67,6 +69,7 @@ private:
     Strace m_strace;
     std::unique_ptr<MemoryManager> m_memory;
     PipeRegistry m_pipes;
+    UnixNames m_unix_names;
     std::unique_ptr<fs::Vfs> m_vfs;
     ProcessTable m_processes;
     std::unique_ptr<fs::ProcessInfo> m_process_info;

@@ -73,6 +73,21 @@ public:
     Result<int> wait_for_readiness(std::span<struct pollfd> fds, const struct timespec* timeout,
                                    const uint8_t* interrupted) override;
 
+    Result<int> socket_create(int domain, int type, int protocol) override;
+    Result<void> socket_bind(int fd, std::span<const uint8_t> address) override;
+    Result<void> socket_listen(int fd, int backlog) override;
+    Result<int> socket_accept(int fd, std::span<uint8_t> address, socklen_t& address_size) override;
+    Result<void> socket_connect(int fd, std::span<const uint8_t> address) override;
+    Result<size_t> socket_send(int fd, const struct msghdr& message, int flags) override;
+    Result<size_t> socket_receive(int fd, struct msghdr& message, int flags) override;
+    Result<void> socket_shutdown(int fd, int how) override;
+    Result<socklen_t> socket_address(int fd, bool peer, std::span<uint8_t> address) override;
+    Result<socklen_t> socket_get_option(int fd, int level, int name,
+                                        std::span<uint8_t> value) override;
+    Result<void> socket_set_option(int fd, int level, int name,
+                                   std::span<const uint8_t> value) override;
+    Result<int> socket_bytes_readable(int fd) override;
+
     unsigned cpu_count() override;
     void yield() override;
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -151,6 +152,46 @@ public:
     virtual Result<int> wait_for_readiness(std::span<struct pollfd> fds,
                                            const struct timespec* timeout,
                                            const uint8_t* interrupted) = 0;
+
+    // --- Host sockets: AF_INET and AF_INET6 through the host's network
+    // stack (AF_UNIX never reaches the host: the kernel serves it). Every
+    // host socket is non-blocking and close-on-exec whatever the program
+    // asked: where Linux would sleep these calls fail with EAGAIN (connect:
+    // EINPROGRESS) and the kernel waits for the fd with wait_for_readiness,
+    // without the kernel lock. Addresses are Linux's sockaddr bytes and
+    // every buffer is kernel memory; errors are the host's errno. A socket
+    // is closed with file_close.
+    // socket(2); `type` is SOCK_STREAM or SOCK_DGRAM without flags.
+    virtual Result<int> socket_create(int domain, int type, int protocol) = 0;
+    virtual Result<void> socket_bind(int fd, std::span<const uint8_t> address) = 0;
+    virtual Result<void> socket_listen(int fd, int backlog) = 0;
+    // accept4(2): a new host socket (non-blocking, close-on-exec); the
+    // peer's address goes to `address`, its full size (which may pass the
+    // buffer's) to `address_size`.
+    virtual Result<int> socket_accept(int fd, std::span<uint8_t> address,
+                                      socklen_t& address_size) = 0;
+    // connect(2): EINPROGRESS while a stream connection is under way.
+    virtual Result<void> socket_connect(int fd, std::span<const uint8_t> address) = 0;
+    // sendmsg(2)/recvmsg(2): every pointer in `message` (name, iovecs,
+    // control) is kernel memory; recvmsg updates msg_namelen,
+    // msg_controllen and msg_flags. MSG_DONTWAIT and MSG_NOSIGNAL are
+    // always added (the kernel raises SIGPIPE itself). Returns the bytes
+    // sent or received (received: the datagram's full size with MSG_TRUNC).
+    virtual Result<size_t> socket_send(int fd, const struct msghdr& message, int flags) = 0;
+    virtual Result<size_t> socket_receive(int fd, struct msghdr& message, int flags) = 0;
+    // shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR.
+    virtual Result<void> socket_shutdown(int fd, int how) = 0;
+    // getsockname(2) (`peer` false) or getpeername(2): fills `address` and
+    // returns the address's full size (which may pass the buffer's).
+    virtual Result<socklen_t> socket_address(int fd, bool peer, std::span<uint8_t> address) = 0;
+    // getsockopt(2): fills `value`, returns the option's size.
+    virtual Result<socklen_t> socket_get_option(int fd, int level, int name,
+                                                std::span<uint8_t> value) = 0;
+    // setsockopt(2).
+    virtual Result<void> socket_set_option(int fd, int level, int name,
+                                           std::span<const uint8_t> value) = 0;
+    // FIONREAD (SIOCINQ): bytes waiting to be read.
+    virtual Result<int> socket_bytes_readable(int fd) = 0;
 
     // --- CPUs. ---
     virtual unsigned cpu_count() = 0;  // CPUs the program may use, at least 1

@@ -24,6 +24,7 @@
 #include "kernel/shared_memory.h"
 #include "kernel/syscall_table.h"
 #include "kernel/thread.h"
+#include "kernel/unix_names.h"
 #include "target/linux_target.h"
 
 namespace myst::kernel {
@@ -48,6 +49,43 @@ public:
         return m_host.wait_for_readiness(fds, timeout, interrupted);
     }
     Result<void> file_close(int fd) override { return m_host.file_close(fd); }
+    Result<int> socket_create(int domain, int type, int protocol) override {
+        return m_host.socket_create(domain, type, protocol);
+    }
+    Result<void> socket_bind(int fd, std::span<const uint8_t> address) override {
+        return m_host.socket_bind(fd, address);
+    }
+    Result<void> socket_listen(int fd, int backlog) override {
+        return m_host.socket_listen(fd, backlog);
+    }
+    Result<int> socket_accept(int fd, std::span<uint8_t> address,
+                              socklen_t& address_size) override {
+        return m_host.socket_accept(fd, address, address_size);
+    }
+    Result<void> socket_connect(int fd, std::span<const uint8_t> address) override {
+        return m_host.socket_connect(fd, address);
+    }
+    Result<size_t> socket_send(int fd, const struct msghdr& message, int flags) override {
+        return m_host.socket_send(fd, message, flags);
+    }
+    Result<size_t> socket_receive(int fd, struct msghdr& message, int flags) override {
+        return m_host.socket_receive(fd, message, flags);
+    }
+    Result<void> socket_shutdown(int fd, int how) override {
+        return m_host.socket_shutdown(fd, how);
+    }
+    Result<socklen_t> socket_address(int fd, bool peer, std::span<uint8_t> address) override {
+        return m_host.socket_address(fd, peer, address);
+    }
+    Result<socklen_t> socket_get_option(int fd, int level, int name,
+                                        std::span<uint8_t> value) override {
+        return m_host.socket_get_option(fd, level, name, value);
+    }
+    Result<void> socket_set_option(int fd, int level, int name,
+                                   std::span<const uint8_t> value) override {
+        return m_host.socket_set_option(fd, level, name, value);
+    }
+    Result<int> socket_bytes_readable(int fd) override { return m_host.socket_bytes_readable(fd); }
     Result<size_t> file_read(int fd, std::span<uint8_t> buffer) override {
         return m_host.file_read(fd, buffer);
     }
@@ -213,12 +251,14 @@ public:
     ProcessTable& processes() override { return m_processes; }
     PipeRegistry& pipes() override { return m_pipes; }
     SharedMemoryRegistry& shared_memory() override { return m_shared_memory; }
+    UnixNames& unix_names() override { return m_unix_names; }
 
 private:
     KernelLock m_lock;
     SpaceId m_next_space = first_space + 1;
     ProcessTable m_processes;
     PipeRegistry m_pipes{KernelConfig{}.pipe_buffer_limit};
+    UnixNames m_unix_names;
     pid_t m_next_pid = 11;
     RecordingTarget& m_target;
     std::unique_ptr<fs::Vfs> m_vfs;
