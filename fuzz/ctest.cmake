@@ -36,9 +36,10 @@ foreach(target cpio ext2 verity fssig luks1 elf app_config mount_options)
     set_tests_properties(fuzz.${target} PROPERTIES FIXTURES_REQUIRED "fuzz_build;fuzz_seeds"
                                                    TIMEOUT 300)
     if(IS_DIRECTORY ${fuzz_source}/regressions/${target})
-        # Given files rather than directories, libFuzzer runs each once.
+        # Given files rather than directories, libFuzzer runs each once; a
+        # hang found before fails after a minute, as in run_fuzzer.sh.
         add_test(NAME fuzz.${target}.regressions
-                 COMMAND bash -c "exec \"$0\" \"$1\"/*" ${fuzz_build}/fuzz_${target}
+                 COMMAND bash -c "exec \"$0\" -timeout=60 \"$1\"/*" ${fuzz_build}/fuzz_${target}
                          ${fuzz_source}/regressions/${target})
         set_tests_properties(fuzz.${target}.regressions PROPERTIES
                              FIXTURES_REQUIRED fuzz_build TIMEOUT 120)

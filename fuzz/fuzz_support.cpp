@@ -6,20 +6,20 @@
 
 namespace myst::fuzz {
 
-MemoryBlockDevice::MemoryBlockDevice(std::span<const uint8_t> bytes, uint32_t block_size)
-    : m_bytes(bytes.begin(), bytes.end()), m_block_size(block_size) {
-    m_bytes.resize((m_bytes.size() + block_size - 1) / block_size * block_size);
-}
+MemoryBlockDevice::MemoryBlockDevice(std::span<const uint8_t> bytes, uint32_t block_size,
+                                     uint64_t min_bytes)
+    : m_bytes(bytes.begin(), bytes.end()),
+      m_block_size(block_size),
+      m_block_count((std::max<uint64_t>(bytes.size(), min_bytes) + block_size - 1) / block_size) {}
 
 Result<void> MemoryBlockDevice::read_blocks(uint64_t first, std::span<uint8_t> buffer) {
     TRY(blk::check_block_range(*this, first, buffer.size()));
-    std::memcpy(buffer.data(), m_bytes.data() + first * m_block_size, buffer.size());
-    return {};
-}
-
-Result<void> MemoryBlockDevice::write_blocks(uint64_t first, std::span<const uint8_t> data) {
-    TRY(blk::check_block_range(*this, first, data.size()));
-    std::memcpy(m_bytes.data() + first * m_block_size, data.data(), data.size());
+    uint64_t offset = first * m_block_size;
+    size_t stored =
+        offset < m_bytes.size() ? std::min<uint64_t>(buffer.size(), m_bytes.size() - offset) : 0;
+    if (stored > 0)  // an empty input has no data() to copy from
+        std::memcpy(buffer.data(), m_bytes.data() + offset, stored);
+    std::memset(buffer.data() + stored, 0, buffer.size() - stored);
     return {};
 }
 

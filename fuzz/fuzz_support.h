@@ -13,20 +13,22 @@
 
 namespace myst::fuzz {
 
-// Fixed-size blocks over a copy of the input, zero-padded to whole blocks;
-// writes land in the copy (the overlay above normally takes them).
+// Fixed-size blocks over a copy of the input, read as if zero-padded to
+// `min_bytes` and to whole blocks (the padding is never allocated, so a
+// 2 MiB device costs nothing per input); writes are EROFS (the overlay
+// above takes them, as in the kernel's stack).
 class MemoryBlockDevice final : public blk::BlockDevice {
 public:
-    MemoryBlockDevice(std::span<const uint8_t> bytes, uint32_t block_size);
+    MemoryBlockDevice(std::span<const uint8_t> bytes, uint32_t block_size, uint64_t min_bytes = 0);
 
     uint32_t block_size() const override { return m_block_size; }
-    uint64_t block_count() const override { return m_bytes.size() / m_block_size; }
+    uint64_t block_count() const override { return m_block_count; }
     Result<void> read_blocks(uint64_t first, std::span<uint8_t> buffer) override;
-    Result<void> write_blocks(uint64_t first, std::span<const uint8_t> data) override;
 
 private:
     std::vector<uint8_t> m_bytes;
     uint32_t m_block_size;
+    uint64_t m_block_count;
 };
 
 // How much one walk may do before it stops (not a failure: a big tree is

@@ -22,13 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace myst;
     if (size > kMaxHeaderBytes)
         return -1;
-    std::vector<uint8_t> bytes(kDeviceBytes);
-    std::copy(data, data + size, bytes.begin());
     std::vector<uint8_t> key(64);
     for (size_t i = 0; i < key.size(); ++i)
         key[i] = static_cast<uint8_t>(i);
-    auto device = blk::CryptDevice::open(std::make_unique<fuzz::MemoryBlockDevice>(bytes, 4096),
-                                         key, "fuzz.luks");
+    auto device = blk::CryptDevice::open(
+        std::make_unique<fuzz::MemoryBlockDevice>(std::span(data, size), 4096, kDeviceBytes), key,
+        "fuzz.luks");
     if (device.is_error())
         return 0;
     std::vector<uint8_t> block(device.value()->block_size());

@@ -32,20 +32,20 @@ printf 'x' > "$work/one/x"
 
 # A plain image: [EXT2 | HASH TREE | FSSIG]. The ext2 target gets the
 # image, the verity target too, the fssig target its trailer.
-"$myst" mkext2 --quiet --size 256k "$tree" "$work/plain.ext2"
+"$myst" mkext2 --quiet --size 400k "$tree" "$work/plain.ext2"
 cp "$work/plain.ext2" "$out/ext2/plain.ext2"
 cp "$work/plain.ext2" "$out/verity/plain.ext2"
 tail -c 4096 "$work/plain.ext2" > "$out/fssig/plain.fssig"
-"$myst" mkext2 --quiet --size 64k "$work/one" "$work/one.ext2"
+"$myst" mkext2 --quiet --size 288k "$work/one" "$work/one.ext2"
 cp "$work/one.ext2" "$out/ext2/one.ext2"
 cp "$work/one.ext2" "$out/verity/one.ext2"
 
 # An encrypted one: the LUKS1 target gets its header sector; the key is the
 # one luks1_fuzzer.cpp uses (bytes 0..63).
 printf "$(printf '\\%03o' $(seq 0 63))" > "$work/key"
-"$myst" mkext2 --quiet --size 2112k --encrypt="$work/key" "$work/one" "$work/crypt.ext2"
+"$myst" mkext2 --quiet --size 2336k --encrypt="$work/key" "$work/one" "$work/crypt.ext2"
 head -c 4096 "$work/crypt.ext2" > "$out/luks1/header"
-"$myst" mkext2 --quiet --size 2112k --encrypt="$work/key" --passphrase="a passphrase for fuzzing" \
+"$myst" mkext2 --quiet --size 2336k --encrypt="$work/key" --passphrase="a passphrase for fuzzing" \
     "$work/one" "$work/crypt2.ext2"
 head -c 4096 "$work/crypt2.ext2" > "$out/luks1/header_with_slot"
 tail -c 4096 "$work/crypt.ext2" > "$out/fssig/crypt.fssig"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a bounded time and says what it did.
 # Usage: run_fuzzer.sh <fuzzer> <seconds> <seed-dir> <work-dir>
-# The corpus grows in <work-dir>/corpus (kept between runs); a crash, hang
-# (-timeout), leak or sanitizer report leaves its input in <work-dir> and
-# fails the run with the report. Prints one line:
+# The corpus grows in <work-dir>/corpus (kept between runs); a crash, a hang
+# (a minute on one input), a leak or a sanitizer report leaves its input in
+# <work-dir>/artifacts and fails the run with the report. Prints one line:
 #   <name>: <executions> executions in <seconds> s (<rate>/s), corpus <n>, crashes <k>
 set -uo pipefail
 fuzzer=$1
@@ -11,6 +11,8 @@ seconds=$2
 seeds=$3
 work=$4
 name=$(basename "$fuzzer")
+# The artifacts of an earlier run were reported then; this run's are its own.
+rm -rf "$work/artifacts"
 mkdir -p "$work/corpus" "$work/artifacts"
 log=$work/log.txt
 
@@ -19,7 +21,7 @@ log=$work/log.txt
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 start=$(date +%s)
-"$fuzzer" -max_total_time="$seconds" -timeout=25 -print_final_stats=1 \
+"$fuzzer" -max_total_time="$seconds" -timeout=60 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" > "$log" 2>&1
 status=$?
 elapsed=$(($(date +%s) - start))
