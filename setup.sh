@@ -8,6 +8,8 @@ packages=(
     # build
     cmake ninja-build g++ pkg-config binutils
     libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev
+    # fuzz targets (fuzz/): clang with libFuzzer and the sanitizer runtimes
+    clang libclang-rt-14-dev
     # test checkers and test-program compilers
     e2fsprogs cryptsetup-bin cpio openssl python3 python3-cryptography xxd mount util-linux
     musl-tools busybox-static skopeo umoci

@@ -79,6 +79,11 @@ void write_string_field(std::span<uint8_t> header, size_t offset, size_t size,
     std::copy_n(value.begin(), length, header.begin() + offset);
 }
 
+std::string too_many_iterations(const std::string& what, uint32_t iterations, uint32_t limit) {
+    return what + " iteration count " + std::to_string(iterations) + " is more than " +
+           std::to_string(limit) + " (it would take minutes to check)";
+}
+
 Result<void> pbkdf2_sha256(std::span<const uint8_t> secret, std::span<const uint8_t> salt,
                            uint32_t iterations, std::span<uint8_t> out) {
     if (iterations == 0)
@@ -220,6 +225,10 @@ Result<Luks1Header> Luks1Header::parse(std::span<const uint8_t> bytes) {
     header.mk_digest_iterations = load_be<uint32_t>(bytes.data() + off_mk_digest_iter);
     if (header.mk_digest_iterations == 0)
         return Error::invalid("LUKS1 header: master-key digest iteration count is 0");
+    if (header.mk_digest_iterations > luks1_max_digest_iterations)
+        return Error::invalid(too_many_iterations("LUKS1 header: master-key digest",
+                                                  header.mk_digest_iterations,
+                                                  luks1_max_digest_iterations));
     header.uuid = TRY(read_string_field(bytes, off_uuid, uuid_field_size, "UUID"));
 
     for (size_t i = 0; i < luks1_key_slots; ++i) {
@@ -239,6 +248,8 @@ Result<Luks1Header> Luks1Header::parse(std::span<const uint8_t> bytes) {
                                   " AF stripes (must be 4000)");
         if (slot.active && slot.iterations == 0)
             return Error::invalid(name + ": iteration count is 0");
+        if (slot.active && slot.iterations > luks1_max_iterations)
+            return Error::invalid(too_many_iterations(name, slot.iterations, luks1_max_iterations));
         // The key material must lie between the header and the payload.
         uint64_t start = slot.key_material_offset;
         uint64_t end = start + key_material_sectors(header.key_bytes, slot.stripes);
@@ -293,6 +304,12 @@ Result<std::vector<uint8_t>> build_luks1_header_area(std::span<const uint8_t> ma
     TRY(check_master_key_size(header, master_key));
     if (options.mk_digest_iterations == 0 || options.key_slot_iterations == 0)
         return Error::invalid("LUKS1: PBKDF2 iteration counts must be at least 1");
+    if (options.mk_digest_iterations > luks1_max_digest_iterations ||
+        options.key_slot_iterations > luks1_max_iterations)
+        return Error::invalid("LUKS1: PBKDF2 iteration counts must be at most " +
+                              std::to_string(luks1_max_digest_iterations) + " (digest) and " +
+                              std::to_string(luks1_max_iterations) +
+                              " (key slot), as the reader accepts");
     if (options.passphrase && options.passphrase->empty())
         return Error::invalid("LUKS1: the passphrase is empty");
 

@@ -22,6 +22,15 @@ constexpr size_t luks1_sector_size = 512;
 constexpr uint32_t luks1_payload_offset_sectors = 4096;  // 2 MiB, as cryptsetup
 constexpr size_t luks1_key_slots = 8;
 constexpr uint32_t luks1_stripes = 4000;
+// The most PBKDF2 iterations a header may ask for. The field allows
+// 2^32 - 1, which would keep a mount in PBKDF2 for hours (a hang the
+// fuzz/luks1_fuzzer.cpp target reports as a timeout). The master-key
+// digest is checked at every mount: cryptsetup sizes it to 1/8 of its
+// 2-second benchmark, some 10^5 iterations, and 2^20 is about 2.5 s on the
+// project's VM. A key slot is opened only with a passphrase; 2^24 leaves
+// room for cryptsetup's counts on fast CPUs.
+constexpr uint32_t luks1_max_digest_iterations = uint32_t(1) << 20;
+constexpr uint32_t luks1_max_iterations = uint32_t(1) << 24;
 
 struct Luks1KeySlot {
     bool active = false;
@@ -61,8 +70,7 @@ Result<std::vector<uint8_t>> build_luks1_header_area(std::span<const uint8_t> ma
                                                      const Luks1Options& options);
 
 // Wrong key: an EKEYREJECTED error saying the key does not match the header.
-Result<void> check_luks1_master_key(const Luks1Header& header,
-                                    std::span<const uint8_t> master_key);
+Result<void> check_luks1_master_key(const Luks1Header& header, std::span<const uint8_t> master_key);
 
 // Opens a key slot with a passphrase (header_area = at least the key material).
 Result<std::vector<uint8_t>> recover_luks1_master_key(const Luks1Header& header,

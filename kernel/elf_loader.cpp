@@ -102,6 +102,16 @@ Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf, SpaceId spa
         uint64_t start = TRY(memory.map_anywhere(high - low, PROT_READ | PROT_WRITE, path, space));
         loaded.bias = start - low;
     } else {
+        // As Linux's vm.mmap_min_addr and TASK_SIZE bound an ET_EXEC: one at
+        // address 0 would take the page where a null pointer of the kernel's
+        // own lands (found by fuzz/elf_fuzzer.cpp).
+        if (low < min_map_address)
+            return Error(EPERM, path + ": fixed-address executable wants memory below " +
+                                    "mmap_min_addr (its lowest segment is at " +
+                                    std::to_string(low) + ")");
+        if (high > user_address_end)
+            return Error(ENOMEM, path + ": fixed-address executable reaches past the top of " +
+                                     "user memory");
         auto fixed = memory.map_fixed(low, high - low, PROT_READ | PROT_WRITE, path, false, space);
         if (fixed.is_error()) {
             char where[24];

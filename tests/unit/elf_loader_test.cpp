@@ -427,6 +427,24 @@ TEST_F(ElfLoaderTest, WrongKindsOfElfAreNotExecutable) {
     EXPECT_EQ(m_memory->committed_bytes(), 0u);
 }
 
+// Regression (fuzz/regressions/elf/): an ET_EXEC whose segment starts at
+// address 0 was mapped there, over the page a null pointer of myst's own
+// would reach. Linux refuses it (vm.mmap_min_addr): EPERM, nothing mapped.
+TEST_F(ElfLoaderTest, FixedAddressExecutableBelowMmapMinAddrIsRefused) {
+    Bytes bytes = programs->static_pie;  // its segments start at vaddr 0
+    Elf64_Ehdr header = header_of(bytes);
+    header.e_type = ET_EXEC;
+    std::memcpy(bytes.data(), &header, sizeof header);
+    install("/bin/at_zero", bytes);
+    auto loaded = load("/bin/at_zero");
+    ASSERT_TRUE(loaded.is_error());
+    EXPECT_EQ(loaded.error().code(), EPERM);
+    EXPECT_NE(loaded.error().message().find("/bin/at_zero"), std::string::npos);
+    EXPECT_NE(loaded.error().message().find("mmap_min_addr"), std::string::npos)
+        << loaded.error().message();
+    EXPECT_EQ(m_memory->committed_bytes(), 0u);
+}
+
 TEST_F(ElfLoaderTest, TruncatedFilesAreNotExecutable) {
     const Bytes& bytes = programs->static_pie;
     Elf64_Ehdr header = header_of(bytes);

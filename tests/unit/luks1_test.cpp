@@ -314,6 +314,15 @@ TEST(Luks1, RejectsBadHeaders) {
         "key bytes", [](auto& b) { store_be<uint32_t>(&b[108], 32); }, "key size 32");
     expect_error(
         "mk iterations", [](auto& b) { store_be<uint32_t>(&b[164], 0); }, "iteration count is 0");
+    // Regression (fuzz/regressions/luks1/mk_digest_iterations_2_31): 2^31 - 1
+    // iterations kept CryptDevice::open in PBKDF2 for a quarter of an hour.
+    expect_error(
+        "mk iterations too many",
+        [](auto& b) { store_be<uint32_t>(&b[164], luks1_max_digest_iterations + 1); },
+        "master-key digest iteration count 1048577 is more than 1048576");
+    expect_error(
+        "slot iterations too many", [](auto& b) { store_be<uint32_t>(&b[208 + 4], 0x7fffffff); },
+        "key slot 0 iteration count 2147483647 is more than");
     expect_error(
         "slot state", [](auto& b) { store_be<uint32_t>(&b[slot1], 0x12345678); },
         "key slot 1: invalid state");

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Seed corpora for the fuzz targets, made by myst's own tools from a small
+# tree and from the test programs the main build compiles; nothing is
+# downloaded. Usage: make_seeds.sh <myst> <apps-bin-dir> <out-dir>
+# Writes <out-dir>/<target>/ for each target in fuzz/CMakeLists.txt.
+set -euo pipefail
+myst=$1
+apps=$2
+out=$3
+rm -rf "$out"
+mkdir -p "$out"/{cpio,ext2,verity,fssig,luks1,elf,app_config,mount_options}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# A tree with each kind of entry the readers handle: nested directories, an
+# empty file, a file of several blocks (indirect blocks on 1 KiB ext2
+# blocks), a long name, symlinks short and long (fast and slow on ext2).
+tree=$work/tree
+mkdir -p "$tree/bin" "$tree/etc/deep/er/still" "$tree/empty_dir"
+printf 'hello\n' > "$tree/etc/hello.txt"
+: > "$tree/etc/empty"
+head -c 70000 /dev/zero | tr '\0' 'x' > "$tree/bin/big"
+printf 'deep\n' > "$tree/etc/deep/er/still/file_with_a_rather_long_name_for_the_directory_block"
+ln -s ../etc/hello.txt "$tree/bin/short_link"
+ln -s "/$(printf 'a%.0s' $(seq 1 100))/target" "$tree/bin/long_link"
+chmod 0700 "$tree/empty_dir"
+
+"$myst" mkcpio "$tree" "$out/cpio/tree.cpio" > /dev/null
+mkdir -p "$work/one"
+printf 'x' > "$work/one/x"
+"$myst" mkcpio "$work/one" "$out/cpio/one.cpio" > /dev/null
+
+# A plain image: [EXT2 | HASH TREE | FSSIG]. The ext2 target gets the
+# image, the verity target too, the fssig target its trailer.
+"$myst" mkext2 --quiet --size 400k "$tree" "$work/plain.ext2"
+cp "$work/plain.ext2" "$out/ext2/plain.ext2"
+cp "$work/plain.ext2" "$out/verity/plain.ext2"
+tail -c 4096 "$work/plain.ext2" > "$out/fssig/plain.fssig"
+"$myst" mkext2 --quiet --size 288k "$work/one" "$work/one.ext2"
+cp "$work/one.ext2" "$out/ext2/one.ext2"
+cp "$work/one.ext2" "$out/verity/one.ext2"
+
+# An encrypted one: the LUKS1 target gets its header sector; the key is the
+# one luks1_fuzzer.cpp uses (bytes 0..63).
+printf "$(printf '\\%03o' $(seq 0 63))" > "$work/key"
+"$myst" mkext2 --quiet --size 2336k --encrypt="$work/key" "$work/one" "$work/crypt.ext2"
+head -c 4096 "$work/crypt.ext2" > "$out/luks1/header"
+"$myst" mkext2 --quiet --size 2336k --encrypt="$work/key" --passphrase="a passphrase for fuzzing" \
+    "$work/one" "$work/crypt2.ext2"
+head -c 4096 "$work/crypt2.ext2" > "$out/luks1/header_with_slot"
+tail -c 4096 "$work/crypt.ext2" > "$out/fssig/crypt.fssig"
+
+# The test programs: dynamic glibc and musl PIEs and a static musl PIE.
+for variant in glibc musl musl-static; do
+    cp "$apps/hello-$variant" "$out/elf/hello-$variant"
+done
+
+# A config.json with every key myst reads, as the tests write them.
+cat > "$out/app_config/full.json" <<'JSON'
+{
+    "Debug": 1,
+    "ProductID": 1,
+    "SecurityVersion": 1,
+    "UserMemSize": "40m",
+    "MemorySize": "64m",
+    "ApplicationPath": "/bin/hello",
+    "ApplicationParameters": ["a", "b c"],
+    "HostApplicationParameters": true,
+    "EnvironmentVariables": ["A=1", "B="],
+    "HostEnvironmentVariables": ["HOME"],
+    "CurrentWorkingDirectory": "/tmp",
+    "Hostname": "fuzz",
+    "ForkMode": "pseudo_wait_for_exit_exec",
+    "MountablePaths": ["/srv"],
+    "Mount": [
+        {"Target": "/data", "Type": "ext2", "Flags": ["ro"], "PublicKey": "pub.pem",
+         "Roothash": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+         "Source": "/srv/data.ext2", "KeyFile": "/srv/key"},
+        {"Target": "/host", "Type": "hostfs", "Source": "/srv"},
+        {"Target": "/tmp", "Type": "ramfs"}
+    ]
+}
+JSON
+printf '{"ApplicationPath": "/bin/sh", "ApplicationParameters": "-c"}' > "$out/app_config/small.json"
+
+# mount(2) data strings of the kinds tests/apps/mount_calls.c passes; the
+# first byte picks the type (0 ext2, 1 hostfs, 2 ramfs).
+printf '\0key=%s' "$(printf '0f%.0s' $(seq 1 64))" > "$out/mount_options/ext2_key"
+printf '\0roothash=%s,ro' "$(printf 'a%.0s' $(seq 1 64))" > "$out/mount_options/ext2_roothash"
+printf '\0key=abc' > "$out/mount_options/ext2_bad_key"
+printf '\1nonsense' > "$out/mount_options/hostfs_unknown"
+printf '\2mode=0700,size=1m' > "$out/mount_options/tmpfs"
+printf '\2mode=1777,nr_inodes=100,,rw' > "$out/mount_options/ramfs"
