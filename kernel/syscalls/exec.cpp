@@ -176,6 +176,11 @@ Result<long> exec_program(Thread& thread, std::string path, std::vector<std::str
     auto program = load_program(kernel.memory(), reader, request);
     if (program.is_error()) {
         kernel.memory().release_space(request.space);
+        // ENOMEM alone cannot say that a fixed-address program's range is
+        // taken (by another process of the one address space) or the budget
+        // is spent: the operator gets the reason once per failed exec.
+        if (program.error().code() == ENOMEM)
+            kernel.target().write_diagnostic("myst: execve: " + program.error().message());
         return program.release_error();
     }
     become_program(thread, request, program.value(), name);
