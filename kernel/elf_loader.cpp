@@ -74,7 +74,10 @@ Result<ElfFile> parse_elf(const ExecutableFile& file) {
             continue;
         }
         loadable = true;
-        if (p.p_filesz > p.p_memsz || p.p_vaddr + p.p_memsz < p.p_vaddr ||
+        // A segment must end inside user memory, so that rounding its end up
+        // to a page cannot wrap to 0 (found by fuzz/elf_fuzzer.cpp).
+        if (p.p_filesz > p.p_memsz || p.p_memsz > user_address_end ||
+            p.p_vaddr > user_address_end - p.p_memsz ||
             p.p_vaddr % page_size != p.p_offset % page_size)
             return not_executable(file.path, "corrupt loadable segment");
     }

@@ -445,6 +445,26 @@ TEST_F(ElfLoaderTest, FixedAddressExecutableBelowMmapMinAddrIsRefused) {
     EXPECT_EQ(m_memory->committed_bytes(), 0u);
 }
 
+// Regression (fuzz/regressions/elf/segment-end-rounds-past-2-64): a
+// segment whose end lies within a page of 2^64 rounded up to 0, so the image
+// was mapped too small and its bytes were copied past the mapping.
+TEST_F(ElfLoaderTest, SegmentEndingPastUserMemoryIsNotExecutable) {
+    Bytes copy = programs->static_pie;
+    Elf64_Ehdr header = header_of(copy);
+    for (int i = 0; i < header.e_phnum; ++i) {
+        Elf64_Phdr segment;
+        uint8_t* at = copy.data() + header.e_phoff + i * sizeof(Elf64_Phdr);
+        std::memcpy(&segment, at, sizeof segment);
+        if (segment.p_type != PT_LOAD)
+            continue;
+        segment.p_memsz = ~segment.p_vaddr - 1;  // ends at 2^64 - 2
+        std::memcpy(at, &segment, sizeof segment);
+        break;
+    }
+    expect_not_executable(copy, "segment ending near 2^64");
+    EXPECT_EQ(m_memory->committed_bytes(), 0u);
+}
+
 TEST_F(ElfLoaderTest, TruncatedFilesAreNotExecutable) {
     const Bytes& bytes = programs->static_pie;
     Elf64_Ehdr header = header_of(bytes);
