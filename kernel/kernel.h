@@ -76,6 +76,9 @@ struct KernelConfig {
     // The most kernel memory all pipe buffers together may take (see
     // kernel/pipe.h): past it new pipes get one page, then ENFILE.
     uint64_t pipe_buffer_limit = 64ull << 20;
+    // AF_INET/AF_INET6 sockets on the loopback only (--loopback-only; see
+    // kernel/host_socket.h); else whatever the host lets myst reach.
+    bool loopback_only = false;
 };
 
 class Kernel {
