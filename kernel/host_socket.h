@@ -10,6 +10,15 @@
 // read, so an item reported ready is reported again after the program
 // read or wrote (as a program drains to EAGAIN, then waits again) or when
 // more data came, but not while nothing happened.
+//
+// Loopback only (KernelConfig::loopback_only, `--loopback-only`): the
+// socket may bind, listen, connect and send only on the loopback. A bind to
+// the wildcard address binds the loopback address instead; a bind to
+// another address is EADDRNOTAVAIL (as for an address the host does not
+// have), a connect or send to one ENETUNREACH (as with no route); and a
+// socket that would be bound implicitly (listen, connect, sendto on an
+// unbound socket) is bound to the loopback first, so the host never binds
+// it to the wildcard address.
 // NOTE: room freed in the send buffer (the peer's acknowledgements) makes
 // no new EPOLLOUT edge by itself, as it does on Linux.
 #pragma once
@@ -24,11 +33,13 @@ namespace myst::kernel {
 class HostSocket final : public Socket {
 public:
     // Takes ownership of the host socket `host_fd`.
-    HostSocket(Target& target, int host_fd, int flags, int domain, int type, uint64_t inode);
+    HostSocket(Target& target, int host_fd, int flags, int domain, int type, uint64_t inode,
+               bool loopback_only);
     ~HostSocket() override;
     // socket(2) for AF_INET/AF_INET6 (`type` without flags).
     static Result<std::shared_ptr<HostSocket>> create(Target& target, int domain, int type,
-                                                      int protocol, int flags, uint64_t inode);
+                                                      int protocol, int flags, uint64_t inode,
+                                                      bool loopback_only);
 
     Result<void> bind(Thread& thread, std::span<const uint8_t> address) override;
     Result<void> listen(int backlog) override;
@@ -53,8 +64,15 @@ protected:
     Result<size_t> send_plain(std::span<const uint8_t> data) override;
 
 private:
+    // Loopback only: refuses a destination off the loopback, and binds an
+    // unbound socket to the loopback before the host would bind it.
+    Result<void> check_destination(std::span<const uint8_t> destination);
+
     Target& m_target;
     const int m_host_fd;
+    const bool m_loopback_only;
+    // Loopback only: the socket is known to have a local address.
+    std::atomic<bool> m_bound{false};
     std::atomic<uint64_t> m_generation{0};
 };
 

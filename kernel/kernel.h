@@ -42,11 +42,18 @@ struct StraceConfig {
 // memory, is not offered: each would corrupt the other's heap.)
 enum class ForkMode { pseudo_wait_for_exit_exec, none };
 
+// The kernel release and version uname(2) and /proc/sys/kernel give: a
+// fixed modern Linux, so libcs enable the features the kernel serves.
+inline constexpr const char* kKernelRelease = "6.1.0-myst";
+inline constexpr const char* kKernelVersion = "#1 SMP myst";
+inline constexpr const char* kKernelDomainName = "(none)";
+
 struct KernelConfig {
     uint64_t memory_size = 512ull << 20;
     // How the syscall entry switches FS (entry::host_fs_switch() picks the
     // fast one where the host has FSGSBASE); arch_prctl works everywhere.
     entry::FsSwitch fs_switch = entry::FsSwitch::arch_prctl;
+    // uname's nodename and /proc/sys/kernel/hostname (config "Hostname").
     std::string hostname = "myst";
     // Program threads alive at once: each costs ~0.5 MiB of host memory
     // outside the budget (its kernel signal stack and host stack).
@@ -69,6 +76,9 @@ struct KernelConfig {
     // The most kernel memory all pipe buffers together may take (see
     // kernel/pipe.h): past it new pipes get one page, then ENFILE.
     uint64_t pipe_buffer_limit = 64ull << 20;
+    // AF_INET/AF_INET6 sockets on the loopback only (--loopback-only; see
+    // kernel/host_socket.h); else whatever the host lets myst reach.
+    bool loopback_only = false;
 };
 
 class Kernel {

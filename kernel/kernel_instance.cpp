@@ -93,6 +93,13 @@ public:
     Result<std::shared_ptr<fs::OpenFile>> open_file(pid_t pid, int fd) override {
         return TRY(find(pid))->fs().fds.get(fd);
     }
+    fs::SystemNames system_names() override {
+        return {.hostname = m_kernel.config().hostname,
+                .domainname = kKernelDomainName,
+                .ostype = "Linux",
+                .osrelease = kKernelRelease,
+                .version = kKernelVersion};
+    }
     fs::MemoryInfo memory_info() override {
         MemoryManager& memory = m_kernel.memory();
         uint64_t total = memory.region_end() - memory.region_start();

@@ -1,4 +1,5 @@
-// What procfs needs to know about processes, implemented by the kernel's
+// What procfs needs to know about processes (and the system's names),
+// implemented by the kernel's
 // process table (and by a fake in the unit tests). procfs calls these
 // while a program reads /proc, from the reading thread: current_pid() is
 // the process of the calling thread.
@@ -29,6 +30,15 @@ struct ProcessStatus {
     int threads = 1;
     uint64_t virtual_memory_bytes = 0;   // VmSize
     uint64_t resident_memory_bytes = 0;  // VmRSS
+};
+
+// What uname(2) tells, for /proc/sys/kernel: the two must agree.
+struct SystemNames {
+    std::string hostname;    // nodename, /proc/sys/kernel/hostname
+    std::string domainname;  // /proc/sys/kernel/domainname
+    std::string ostype;      // sysname, /proc/sys/kernel/ostype
+    std::string osrelease;   // release, /proc/sys/kernel/osrelease
+    std::string version;     // version, /proc/sys/kernel/version
 };
 
 struct MemoryInfo {
@@ -67,6 +77,8 @@ public:
 
     // /proc/meminfo.
     virtual MemoryInfo memory_info() = 0;
+    // /proc/sys/kernel's names.
+    virtual SystemNames system_names() = 0;
 };
 
 }  // namespace myst::fs

@@ -361,6 +361,27 @@ protected:
     nlink_t link_count() override { return 4; }
 };
 
+// /proc/sys/kernel/{hostname,domainname,ostype,osrelease,version}: what
+// uname(2) tells, read when opened. Read-only: the names come from the
+// config, and sethostname(2) is not served either.
+std::shared_ptr<Inode> system_directory(ProcFileSystem& fs, uint64_t& ino) {
+    auto sys = std::make_shared<StaticDirectory>(fs, ino++, 0555);
+    auto kernel = std::make_shared<StaticDirectory>(fs, ino++, 0555);
+    using Field = std::string SystemNames::*;
+    static constexpr std::pair<const char*, Field> kNames[] = {
+        {"domainname", &SystemNames::domainname}, {"hostname", &SystemNames::hostname},
+        {"osrelease", &SystemNames::osrelease},   {"ostype", &SystemNames::ostype},
+        {"version", &SystemNames::version},
+    };
+    ProcessInfo& processes = fs.processes;
+    for (const auto& [name, field] : kNames)
+        kernel->add(name, text_file(fs, ino++, 0444, [&processes, field]() -> Result<std::string> {
+                        return processes.system_names().*field + "\n";
+                    }));
+    sys->add("kernel", kernel);
+    return sys;
+}
+
 class ProcRoot final : public SyntheticInode {
 public:
     explicit ProcRoot(ProcFileSystem& fs) : SyntheticInode(fs, 1, S_IFDIR | 0555), m_fs(fs) {
@@ -400,6 +421,7 @@ public:
                                  std::snprintf(text, sizeof(text), "%.2f %.2f\n", seconds, seconds);
                                  return std::string(text);
                              }));
+        m_fixed.emplace_back("sys", system_directory(fs, ino));
     }
 
     Result<std::shared_ptr<Inode>> lookup(std::string_view name) override {
@@ -423,7 +445,9 @@ public:
     }
 
 protected:
-    nlink_t link_count() override { return 2 + static_cast<nlink_t>(m_fs.processes.pids().size()); }
+    nlink_t link_count() override {
+        return 3 + static_cast<nlink_t>(m_fs.processes.pids().size());  // with sys
+    }
 
 private:
     ProcFileSystem& m_fs;

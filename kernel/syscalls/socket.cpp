@@ -55,7 +55,8 @@ Result<long> sys_socket(Thread& thread, const SyscallArgs& args) {
     std::shared_ptr<Socket> socket;
     if (domain == AF_INET || domain == AF_INET6) {
         socket = TRY(HostSocket::create(thread.kernel().target(), domain, type, protocol,
-                                        open_flags, next_socket_inode(thread)));
+                                        open_flags, next_socket_inode(thread),
+                                        thread.kernel().config().loopback_only));
     } else if (domain == AF_UNIX) {
         socket = TRY(UnixSocket::create(thread, type, protocol, open_flags));
     } else {

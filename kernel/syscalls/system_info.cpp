@@ -22,16 +22,16 @@ void set_field(char* field, const std::string& value) {
 
 }  // namespace
 
-// Uname implements Linux syscall uname(2). The release is a fixed modern
-// Linux version, so libcs enable the features our kernel serves.
+// Uname implements Linux syscall uname(2); /proc/sys/kernel tells the same
+// (kernel_instance.cpp).
 Result<long> sys_uname(Thread& thread, const SyscallArgs& args) {
     struct utsname name {};
     set_field(name.sysname, "Linux");
     set_field(name.nodename, thread.kernel().config().hostname);
-    set_field(name.release, "6.1.0-myst");
-    set_field(name.version, "#1 SMP myst");
+    set_field(name.release, kKernelRelease);
+    set_field(name.version, kKernelVersion);
     set_field(name.machine, "x86_64");
-    set_field(name.domainname, "(none)");
+    set_field(name.domainname, kKernelDomainName);
     TRY(write_user(thread, args.address(0), name));
     return 0;
 }

@@ -21,6 +21,10 @@
 #   /bin/busybox       with --busybox: Debian's busybox-static (static, not PIE)
 #   /etc/motd          the line "Welcome to the myst test image."
 #   /etc/myst-image-only.txt   a file that exists only in the image
+#   /etc/hosts, /etc/nsswitch.conf, /etc/resolv.conf   name resolution as a
+#                      Debian system has it (localhost from the files; DNS
+#                      to a loopback server that fails fast), since libcs
+#                      read them from the image, never from the host
 #   /tmp (mode 1777), and empty /proc and /dev to mount the kernel's file systems on
 #   the contents of DIR, with --extra DIR (copied last, so it may add fixtures)
 # With --myst and --cpio, ROOTFS_DIR is then packed into OUT.cpio.
@@ -96,6 +100,10 @@ mkdir -p "$rootfs"/{bin,etc,tmp,proc,dev}
 chmod 1777 "$rootfs/tmp"
 echo "$MOTD_LINE" >"$rootfs/etc/motd"
 echo "$IMAGE_ONLY_LINE" >"$rootfs/etc/myst-image-only.txt"
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$rootfs/etc/hosts"
+printf 'hosts:\t\tfiles dns\nnetworks:\tfiles\npasswd:\t\tfiles\ngroup:\t\tfiles\n' \
+    >"$rootfs/etc/nsswitch.conf"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$rootfs/etc/resolv.conf"
 
 for program in "$@"; do
     [ -f "$program" ] || die "$program does not exist"

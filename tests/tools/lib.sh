@@ -102,3 +102,40 @@ same_as_native() {
         cat diff.out myst.err
     fi
 }
+# wait_for_text <file> <sed -n expression> <seconds> <pid>: prints what the
+# expression prints from the file once it prints something (a server's
+# "listening on port N" line); fails when <pid> ends first or time runs out.
+wait_for_text() {
+    local file=$1 expression=$2 seconds=$3 pid=$4 found deadline
+    deadline=$((SECONDS + seconds))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        found=$(sed -n "$expression" "$file" 2>/dev/null | head -n1)
+        [ -n "$found" ] && { echo "$found"; return 0; }
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    return 1
+}
+# free_port: a TCP port on 127.0.0.1 that nothing listens on just now, for
+# servers that cannot be told to take an ephemeral one and name it.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# stop_server <pid>: ends a server the test started in the background (myst
+# dies of SIGTERM with its program) and reaps it.
+stop_server() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+# wait_for_port <port> <seconds> <pid>: waits until something accepts
+# connections on 127.0.0.1:<port>; fails when <pid> ends first or time runs out.
+wait_for_port() {
+    local port=$1 seconds=$2 pid=$3 deadline
+    deadline=$((SECONDS + seconds))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    return 1
+}

@@ -79,6 +79,14 @@ public:
         return fds.get(fd);
     }
     MemoryInfo memory_info() override { return {512ull << 20, 100ull << 20}; }
+    SystemNames system_names() override {
+        return {.hostname = hostname,
+                .domainname = "(none)",
+                .ostype = "Linux",
+                .osrelease = "6.1.0-test",
+                .version = "#1 test"};
+    }
+    std::string hostname = "enclave";
 
 private:
     static Result<void> check(pid_t pid) {
@@ -201,7 +209,7 @@ TEST_F(SpecialFsTest, ProcessFiles) {
     EXPECT_EQ(error_code(m_vfs->open(at(), "/proc/self/status", O_WRONLY, 0)), EACCES);
     std::vector<std::string> top = test::list_names(*m_vfs, "/proc").value();
     EXPECT_EQ(top, (std::vector<std::string>{".", "..", "1", "42", "cpuinfo", "meminfo", "mounts",
-                                             "self", "uptime"}));
+                                             "self", "uptime", "sys"}));
     std::vector<std::string> own = test::list_names(*m_vfs, "/proc/self").value();
     EXPECT_NE(std::find(own.begin(), own.end(), "fd"), own.end());
     EXPECT_NE(std::find(own.begin(), own.end(), "maps"), own.end());
@@ -211,6 +219,24 @@ TEST_F(SpecialFsTest, ProcessFiles) {
         << meminfo;
     EXPECT_EQ(test::read_text(*m_vfs, "/proc/mounts").value(),
               "ramfs / ramfs rw 0 0\ndevtmpfs /dev devtmpfs rw 0 0\nproc /proc proc rw 0 0\n");
+}
+
+// /proc/sys/kernel tells what uname(2) tells, as it is when opened.
+TEST_F(SpecialFsTest, SystemNames) {
+    EXPECT_EQ(test::list_names(*m_vfs, "/proc/sys").value(),
+              (std::vector<std::string>{".", "..", "kernel"}));
+    EXPECT_EQ(test::list_names(*m_vfs, "/proc/sys/kernel").value(),
+              (std::vector<std::string>{".", "..", "domainname", "hostname", "osrelease", "ostype",
+                                        "version"}));
+    EXPECT_EQ(test::read_text(*m_vfs, "/proc/sys/kernel/hostname").value(), "enclave\n");
+    EXPECT_EQ(test::read_text(*m_vfs, "/proc/sys/kernel/ostype").value(), "Linux\n");
+    EXPECT_EQ(test::read_text(*m_vfs, "/proc/sys/kernel/osrelease").value(), "6.1.0-test\n");
+    EXPECT_EQ(test::read_text(*m_vfs, "/proc/sys/kernel/domainname").value(), "(none)\n");
+    m_processes.hostname = "renamed";
+    EXPECT_EQ(test::read_text(*m_vfs, "/proc/sys/kernel/hostname").value(), "renamed\n");
+    EXPECT_EQ(error_code(m_vfs->resolve(at(), "/proc/sys/kernel/nope")), ENOENT);
+    // Read-only: the names come from the config.
+    EXPECT_TRUE(m_vfs->open(at(), "/proc/sys/kernel/hostname", O_WRONLY, 0).is_error());
 }
 
 // /proc/<pid>/task/<tid>/ shows each thread with its own id and name.

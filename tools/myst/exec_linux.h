@@ -25,6 +25,7 @@ struct ExecOptions {
     std::string block_cache_size;
     std::string app_config_path;
     bool strace = false;
+    bool loopback_only = false;  // --loopback-only: sockets on the loopback only
     bool strace_failing = false;
     std::string strace_filter;
     std::vector<std::string> mounts;           // <host path>=<target>
