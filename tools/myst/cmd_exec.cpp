@@ -16,6 +16,7 @@
 #include "base/size_parse.h"
 #include "entry/entry.h"
 #include "kernel/kernel_instance.h"
+#include "target/linux_confinement.h"
 #include "target/linux_target.h"
 #include "tools/myst/app_config.h"
 #include "tools/myst/command.h"
@@ -217,6 +218,48 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     return plan;
 }
 
+// The host paths the program may still reach through the kernel once it
+// runs: hostfs roots and mount sources (writable unless mounted "ro"), and
+// what it may mount(2) itself (a directory as hostfs, read-write; an image,
+// read). Images, config and key files are open or read by then and need
+// no grant.
+std::vector<HostGrant> run_time_grants(const ExecOptions& options, const ExecPlan& plan,
+                                       bool root_is_host_directory) {
+    std::vector<HostGrant> grants;
+    if (root_is_host_directory)
+        grants.push_back({options.rootfs, true});
+    for (const MountRequest& mount : plan.mounts) {
+        struct stat st {};
+        if (mount.type != "ramfs" && ::stat(mount.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            grants.push_back({mount.source, !mount.read_only});
+    }
+    for (const std::string& path : plan.kernel.mountable_paths)
+        grants.push_back({path, true});  // only directories take write rights
+    return grants;
+}
+
+// Start-up is done: the program's first instruction is next. From here on a
+// program that escapes the kernel reaches only the granted host files and
+// the host calls the target makes (target/linux_confinement.h).
+Result<void> confine(const ExecOptions& options, const ExecPlan& plan,
+                     bool root_is_host_directory) {
+    auto grants = run_time_grants(options, plan, root_is_host_directory);
+    auto files = confine_host_files(grants);
+    if (files.is_error())
+        return files.release_error().with_context(
+            "cannot confine myst (--no-confine runs without)");
+    if (files.value() == FileConfinement::unavailable)
+        std::fprintf(stderr,
+                     "%s: note: this host has no Landlock (Linux 5.13 or later): host files are "
+                     "not confined, only host system calls\n",
+                     options.error_prefix.c_str());
+    auto calls = confine_host_syscalls();
+    if (calls.is_error())
+        return calls.release_error().with_context(
+            "cannot confine myst (--no-confine runs without)");
+    return {};
+}
+
 int fail(const ExecOptions& options, const Error& error) {
     std::fprintf(stderr, "%s: %s\n", options.error_prefix.c_str(), error.message().c_str());
     return 1;
@@ -250,6 +293,9 @@ int run_exec_linux(const ExecOptions& options) {
     auto mounted = mount_standard_filesystems(*kernel.value(), host_directory, plan.value().mounts);
     if (mounted.is_error())
         return fail(options, mounted.error());
+    if (!options.no_confine)
+        if (auto confined = confine(options, plan.value(), host_directory); confined.is_error())
+            return fail(options, confined.error());
     auto status = kernel.value()->run_first_process(plan.value().first);
     if (status.is_error()) {
         fail(options, status.error());
@@ -303,6 +349,11 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
         "--allow-mount-source or config \"MountablePaths\" (a directory allows what\n"
         "is beneath it; compared after resolving \"..\" and symlinks); any other\n"
         "source is EPERM.\n\n"
+        "Once the program starts, myst confines itself: a seccomp filter allows\n"
+        "only the host calls myst makes (no execve, ptrace, mount, ...) and\n"
+        "Landlock (Linux 5.13+) only the host paths above that the program may\n"
+        "still reach (hostfs mounts, mountable paths). --strace works as before;\n"
+        "--no-confine turns both off for debugging (doc/confinement.md).\n\n"
         "Example:\n  myst " +
         name +
         " rootfs.cpio /bin/hello\n"
@@ -336,6 +387,10 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     app->add_flag("--strace-failing", options->strace_failing, "Print only failing system calls");
     app->add_option("--strace-filter", options->strace_filter,
                     "Print only these calls, e.g. 'SYS_open:SYS_read'");
+    app->add_flag("--no-confine", options->no_confine,
+                  "Do not confine myst once the program starts (no seccomp, no Landlock): for "
+                  "debugging only; a program that escapes the kernel then reaches the host as "
+                  "myst's user (doc/confinement.md)");
     app->add_option("--mount", options->mounts,
                     "Mount <host path>=<target>: a directory as hostfs (insecure), an ext2 image")
         ->allow_extra_args(false);  // one value per --mount; repeat it for more

@@ -28,6 +28,9 @@ struct ExecOptions {
     bool loopback_only = false;  // --loopback-only: sockets on the loopback only
     bool strace_failing = false;
     std::string strace_filter;
+    // --no-confine: no seccomp filter and no Landlock after start-up
+    // (target/linux_confinement.h), for debugging.
+    bool no_confine = false;
     std::vector<std::string> mounts;           // <host path>=<target>
     std::vector<std::string> public_keys;      // --pubkey: trusted signers of ext2 images
     std::vector<std::string> root_hashes;      // --roothash: trusted ext2 root hashes
