@@ -12,6 +12,7 @@
 #include "entry/entry.h"
 #include "kernel/kernel_lock.h"
 #include "kernel/memory_manager.h"
+#include "kernel/tee_credentials.h"
 #include "target/target.h"
 
 namespace myst::fs {
@@ -69,6 +70,10 @@ struct KernelConfig {
     // The most kernel memory all pipe buffers together may take (see
     // kernel/pipe.h): past it new pipes get one page, then ENFILE.
     uint64_t pipe_buffer_limit = 64ull << 20;
+    // The application's identity in its TEE reports (kernel/tee_runtime.h):
+    // a package's signed measurement, signer, ProductID and
+    // SecurityVersion; zeros where nothing is signed.
+    TeeIdentity tee_identity;
 };
 
 class Kernel {
@@ -94,6 +99,10 @@ public:
     virtual ProcessTable& processes() = 0;
     // SysV shared memory segments and memfds.
     virtual SharedMemoryRegistry& shared_memory() = 0;
+
+    // Whether this run has said on stderr that its TEE credentials are
+    // simulated (kernel/tee_runtime.cpp); under the kernel lock.
+    bool simulated_tee_announced = false;
 };
 
 }  // namespace myst::kernel
