@@ -50,8 +50,8 @@ enum {
 /* Written at start when the program's environment has
  * MYST_WANT_TEE_CREDENTIALS=CERT_PEMKEY (certificate and key) or
  * CERT_PEMKEY_REPORT (and the report). */
-#define MYST_CERTIFICATE_PATH "/tmp/myst.crt"        /* DER */
-#define MYST_PRIVATE_KEY_PATH "/tmp/myst.key"        /* PEM */
+#define MYST_CERTIFICATE_PATH "/tmp/myst.crt"           /* DER */
+#define MYST_PRIVATE_KEY_PATH "/tmp/myst.key"           /* PEM */
 #define MYST_ATTESTATION_REPORT_PATH "/tmp/myst.report" /* binary */
 
 /* Bits of myst_tee_identity_t.attributes. The first two are Open
