@@ -12,6 +12,7 @@
 #include "entry/entry.h"
 #include "kernel/kernel_lock.h"
 #include "kernel/memory_manager.h"
+#include "kernel/tee_credentials.h"
 #include "target/target.h"
 
 namespace myst::fs {
@@ -79,6 +80,10 @@ struct KernelConfig {
     // AF_INET/AF_INET6 sockets on the loopback only (--loopback-only; see
     // kernel/host_socket.h); else whatever the host lets myst reach.
     bool loopback_only = false;
+    // The application's identity in its TEE reports (kernel/tee_runtime.h):
+    // a package's signed measurement, signer, ProductID and
+    // SecurityVersion; zeros where nothing is signed.
+    TeeIdentity tee_identity;
 };
 
 class Kernel {
@@ -104,6 +109,10 @@ public:
     virtual ProcessTable& processes() = 0;
     // SysV shared memory segments and memfds.
     virtual SharedMemoryRegistry& shared_memory() = 0;
+
+    // Whether this run has said on stderr that its TEE credentials are
+    // simulated (kernel/tee_runtime.cpp); under the kernel lock.
+    bool simulated_tee_announced = false;
 };
 
 }  // namespace myst::kernel

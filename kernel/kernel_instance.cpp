@@ -9,6 +9,7 @@
 #include "kernel/shared_memory.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscall_table.h"
+#include "kernel/tee_runtime.h"
 #include "kernel/thread.h"
 #include "kernel/thread_lifecycle.h"
 
@@ -156,6 +157,8 @@ Result<int> KernelInstance::run_first_process(const FirstProcess& first) {
     if (context.is_error())
         return context.release_error().with_context("working directory " + first.working_directory);
     TRY(install_standard_streams(*context.value(), m_target));
+    // Before the program runs, as Mystikos does at boot.
+    TRY(write_tee_credential_files(*this, first.exec.environment));
     Process& first_process = m_processes.add(
         std::make_unique<Process>(first_process_pid, init_pid, context.release_value()));
     // A group leader in a session it does not lead, as a program a shell

@@ -38,17 +38,6 @@ bool terminates_by_default(int signal) {
     return signal != SIGCHLD && signal != SIGCONT && signal != SIGURG && signal != SIGWINCH;
 }
 
-// The size of the host's FPU/extended state in the interrupted frame.
-size_t fpu_state_size(const ucontext_t& context) {
-    if (!context.uc_mcontext.fpregs)
-        return 0;
-    const auto* bytes = reinterpret_cast<const uint8_t*>(context.uc_mcontext.fpregs);
-    uint32_t magic = 0, extended = 0;
-    std::memcpy(&magic, bytes + 464, 4);
-    std::memcpy(&extended, bytes + 468, 4);
-    return magic == fp_xstate_magic1 && extended > legacy_fpu_size ? extended : legacy_fpu_size;
-}
-
 Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
                          const SignalAction& action) {
     ucontext_t& interrupted = *thread.context;
@@ -106,6 +95,17 @@ Result<void> run_handler(Thread& thread, int signal, const siginfo_t& info,
 }
 
 }  // namespace
+
+// The size of the host's FPU/extended state in the interrupted frame.
+size_t fpu_state_size(const ucontext_t& context) {
+    if (!context.uc_mcontext.fpregs)
+        return 0;
+    const auto* bytes = reinterpret_cast<const uint8_t*>(context.uc_mcontext.fpregs);
+    uint32_t magic = 0, extended = 0;
+    std::memcpy(&magic, bytes + 464, 4);
+    std::memcpy(&extended, bytes + 468, 4);
+    return magic == fp_xstate_magic1 && extended > legacy_fpu_size ? extended : legacy_fpu_size;
+}
 
 bool on_signal_stack(const Thread& thread, uint64_t stack_pointer) {
     const stack_t& alternate = thread.signal_stack;

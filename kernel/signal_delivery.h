@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include "base/result.h"
 
@@ -21,6 +22,10 @@ constexpr uint64_t signal_bit(int signal) {
 
 // The signals pending for `thread`: its own and its process's.
 uint64_t pending_signals_of(Thread& thread);
+
+// The size of the host's FPU/extended state in an interrupted frame (0
+// when it has none).
+size_t fpu_state_size(const ucontext_t& context);
 
 // SS_AUTODISARM (Linux 4.7), which glibc's headers do not define.
 constexpr int ss_autodisarm = static_cast<int>(1u << 31);

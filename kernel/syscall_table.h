@@ -23,7 +23,9 @@ struct SyscallEntry {
     Support support = Support::supported;
 };
 
-constexpr long max_syscall_number = 512;
+// Past Linux's numbers (under 512) and Mystikos's own (1001 to 1035,
+// include/myst/tee.h) and the kernel's private SYS_myst_program_call_return.
+constexpr long max_syscall_number = 1041;
 
 // nullptr for numbers outside the table.
 const SyscallEntry* find_syscall(long number);

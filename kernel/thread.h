@@ -8,6 +8,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "kernel/program_call.h"
 
 namespace myst::kernel {
 
@@ -46,6 +49,9 @@ public:
     bool exit_started = false;  // it left (or is leaving) program code for good
     // Another thread ended the process or exec'd: leave at the next entry.
     bool exit_requested = false;
+    // Program functions the kernel called (SYS_myst_verify_cert's
+    // verifier), latest last: what their return restores.
+    std::vector<SavedProgramCall> program_calls;
 
 private:
     Kernel& m_kernel;

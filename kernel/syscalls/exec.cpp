@@ -149,6 +149,7 @@ void become_program(Thread& thread, const ExecRequest& request, const LoadedProg
     thread.signal_stack = stack_t{nullptr, SS_DISABLE, 0};
     thread.robust_list = thread.robust_list_size = 0;
     thread.clear_child_tid = 0;
+    thread.program_calls.clear();  // the functions they would return to are gone
     thread.name = name.substr(0, 15);
     process.set_executable_path(program.executable_path);
     process.set_command_line(request.arguments, request.environment);

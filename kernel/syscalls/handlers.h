@@ -8,6 +8,7 @@
 #include "kernel/syscalls/list_processes.h"
 #include "kernel/syscalls/list_shared_memory.h"
 #include "kernel/syscalls/list_sockets.h"
+#include "kernel/syscalls/list_tee.h"
 #include "kernel/syscalls/list_threads.h"
 #include "kernel/syscalls/list_waits.h"
 
@@ -24,6 +25,7 @@ MYST_PROCESS_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_WAIT_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_SHARED_MEMORY_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_SOCKET_SYSCALLS(MYST_DECLARE_HANDLER)
+MYST_TEE_SYSCALLS(MYST_DECLARE_HANDLER)
 #undef MYST_DECLARE_HANDLER
 
 }  // namespace myst::kernel

@@ -155,6 +155,21 @@ Result<kernel::ForkMode> parse_fork_mode(const std::string& value, const std::st
                           "\" (pseudo_wait_for_exit_exec or none)");
 }
 
+// The identity the program's TEE reports name: Mystikos's sources for an
+// SGX enclave's (MRENCLAVE, MRSIGNER, ISVPRODID, ISVSVN, DEBUG), as far as
+// the run has them.
+kernel::TeeIdentity tee_identity(const ExecOptions& options, const AppConfig& config) {
+    kernel::TeeIdentity identity;
+    identity.unique_id = options.measurement;
+    identity.signer_id = options.signer;
+    identity.product_id[0] = static_cast<uint8_t>(config.product_id);
+    identity.product_id[1] = static_cast<uint8_t>(config.product_id >> 8);
+    identity.security_version = config.security_version;
+    if (config.debug)
+        identity.attributes |= MYST_TEE_ATTRIBUTE_DEBUG;
+    return identity;
+}
+
 Result<ExecPlan> make_plan(const ExecOptions& options) {
     ExecPlan plan;
     AppConfig config;
@@ -166,6 +181,7 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     const std::string& config_source =
         options.config ? options.config_source : options.app_config_path;
     plan.kernel.strace = TRY(strace_config(options));
+    plan.kernel.tee_identity = tee_identity(options, config);
     plan.kernel.fs_switch = TRY(entry::host_fs_switch());
     if (config.memory_size)
         plan.kernel.memory_size = *config.memory_size;

@@ -191,6 +191,8 @@ std::optional<int> run_package_if_present(int argc, char** argv) {
         return package_failure(name, parsed.error());
     options.config = parsed.release_value();
     options.program_arguments.assign(argv + std::min(argc, 1), argv + argc);
+    options.measurement = package.value().verified.digest;
+    options.signer = package.value().verified.signer;
 
     image::PackageTrailer trailer = package.value().trailer;
     Sha256Digest root_hash = package.value().verified.measurement.rootfs;

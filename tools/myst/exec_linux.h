@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/sha256.h"
 #include "fs/vfs/inode.h"
 #include "target/target.h"
 #include "tools/myst/app_config.h"
@@ -43,6 +44,11 @@ struct ExecOptions {
     std::optional<AppConfig> config;
     std::string config_source;
     std::function<Result<std::shared_ptr<fs::FileSystem>>(Target&, const ImageOptions&)> open_root;
+    // A package's signed identity for its TEE reports (kernel/tee_runtime.h):
+    // the measurement and the signer (SHA-256 of the modulus). Zeros for
+    // exec-linux, whose config is not signed.
+    Sha256Digest measurement{};
+    Sha256Digest signer{};
     // Starts every error line.
     std::string error_prefix = "myst exec-linux";
 };
