@@ -247,6 +247,29 @@ Result<void> MemoryManager::protect(uint64_t address, uint64_t length, int prote
     return {};
 }
 
+Result<void> MemoryManager::discard(uint64_t address, uint64_t length) {
+    std::lock_guard guard(m_lock);
+    uint64_t end = address + length;
+    // As Linux, the mapped parts are dropped even when there are holes.
+    auto it = m_mappings.upper_bound(address);
+    if (it != m_mappings.begin() && std::prev(it)->second.end > address)
+        --it;
+    for (; it != m_mappings.end() && it->first < end; ++it) {
+        const Mapping& mapping = it->second;
+        // MAP_SHARED pages keep their bytes: the next access reads them
+        // again. FIXME: Linux reads a private file page again from its
+        // file; here the program's changes to it stay.
+        if (mapping.shared_pages || mapping.name.starts_with('/'))
+            continue;
+        uint64_t start = std::max(it->first, address);
+        uint64_t stop = std::min(mapping.end, end);
+        TRY(m_target.memory_discard(reinterpret_cast<void*>(start), stop - start));
+    }
+    if (covered_length_locked(address, end, 0) != length)
+        return Error(ENOMEM, "madvise of unmapped memory");
+    return {};
+}
+
 Result<Mapping> MemoryManager::mapping_containing(uint64_t address, uint64_t length) const {
     std::lock_guard guard(m_lock);
     auto it = m_mappings.upper_bound(address);

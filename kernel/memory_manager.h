@@ -106,6 +106,10 @@ public:
     Result<void> unmap(uint64_t address, uint64_t length);
     // mprotect(2): ENOMEM when part of the range is not mapped (the heap is).
     Result<void> protect(uint64_t address, uint64_t length, int protection);
+    // madvise(MADV_DONTNEED): private anonymous pages of the range read as
+    // zeros again, whatever their protection; ENOMEM when part of the range
+    // is not mapped.
+    Result<void> discard(uint64_t address, uint64_t length);
     // The mapping that holds all of [address, address+length) (EFAULT when
     // none does, as mremap(2) wants one vma).
     Result<Mapping> mapping_containing(uint64_t address, uint64_t length) const;

@@ -50,6 +50,12 @@ Result<void> LinuxTarget::memory_decommit(void* address, size_t size) {
     return {};
 }
 
+Result<void> LinuxTarget::memory_discard(void* address, size_t size) {
+    if (::madvise(address, size, MADV_DONTNEED) != 0)
+        return Error(errno, "madvise");
+    return {};
+}
+
 Result<void*> LinuxTarget::memory_map_at(void* address, size_t size, int protection) {
     void* mapped =
         ::mmap(address, size, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);

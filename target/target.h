@@ -100,6 +100,10 @@ public:
     virtual Result<void> memory_protect(void* address, size_t size, int protection) = 0;
     // Returns pages to the host and makes them inaccessible (back to reserved).
     virtual Result<void> memory_decommit(void* address, size_t size) = 0;
+    // Drops the bytes of committed private pages (madvise MADV_DONTNEED):
+    // they read as zeros again, the host gets their memory back, and their
+    // protection stays as it was.
+    virtual Result<void> memory_discard(void* address, size_t size) = 0;
     // Maps zeroed memory at exactly `address` if nothing is there (EEXIST if taken).
     virtual Result<void*> memory_map_at(void* address, size_t size, int protection) = 0;
     virtual Result<void> memory_unmap(void* address, size_t size) = 0;

@@ -20,6 +20,45 @@ namespace {
 
 constexpr int known_protection = PROT_READ | PROT_WRITE | PROT_EXEC;
 
+// Linux 6.1 and 2.6.33 values that not every libc header names.
+constexpr int madv_collapse = 25;
+constexpr int madv_soft_offline = 101;
+
+// The advice values Linux 6.x accepts (madvise_behavior_valid); any other
+// is EINVAL.
+bool is_known_advice(int advice) {
+    switch (advice) {
+        case MADV_NORMAL:
+        case MADV_RANDOM:
+        case MADV_SEQUENTIAL:
+        case MADV_WILLNEED:
+        case MADV_DONTNEED:
+        case MADV_FREE:
+        case MADV_REMOVE:
+        case MADV_DONTFORK:
+        case MADV_DOFORK:
+        case MADV_MERGEABLE:
+        case MADV_UNMERGEABLE:
+        case MADV_HUGEPAGE:
+        case MADV_NOHUGEPAGE:
+        case MADV_DONTDUMP:
+        case MADV_DODUMP:
+        case MADV_WIPEONFORK:
+        case MADV_KEEPONFORK:
+        case MADV_COLD:
+        case MADV_PAGEOUT:
+        case MADV_POPULATE_READ:
+        case MADV_POPULATE_WRITE:
+        case MADV_DONTNEED_LOCKED:
+        case madv_collapse:
+        case MADV_HWPOISON:
+        case madv_soft_offline:
+            return true;
+        default:
+            return false;
+    }
+}
+
 // mmap(2) with MAP_SHARED: anonymous memory gets pages of its own (which a
 // fork child shares with its parent), a file the pages of all its mappings.
 Result<long> map_shared(Thread& thread, uint64_t address, uint64_t length, int protection,
@@ -115,19 +154,26 @@ Result<long> sys_brk(Thread& thread, const SyscallArgs& args) {
 Result<long> sys_madvise(Thread& thread, const SyscallArgs& args) {
     uint64_t address = args.address(0);
     uint64_t length = page_align_up(args.size(1));
+    int advice = args.integer(2);
+    if (!is_known_advice(advice))
+        return Error(EINVAL, "unknown madvise advice");
     // As Linux: unaligned, or a length that wraps when rounded or added.
     if (address % page_size != 0 || (args.size(1) != 0 && length == 0) ||
         address + length < address)
         return Error(EINVAL, "bad madvise range");
     if (length == 0)
         return 0;
-    if (args.integer(2) == MADV_DONTNEED) {
-        if (!thread.kernel().memory().is_accessible(address, length, true))
-            return Error(ENOMEM, "madvise of unmapped or read-only memory");
-        // Shared pages keep their bytes (the next access reads them again).
-        if (thread.kernel().memory().shared_pages_in(address, length).empty())
-            std::memset(reinterpret_cast<void*>(address), 0, length);
+    // Injecting memory errors needs CAP_SYS_ADMIN on the host.
+    if (advice == MADV_HWPOISON || advice == madv_soft_offline)
+        return Error(EPERM, "memory error injection is not offered");
+    MemoryManager& memory = thread.kernel().memory();
+    if (advice == MADV_DONTNEED || advice == MADV_DONTNEED_LOCKED) {
+        TRY(memory.discard(address, length));
+        return 0;
     }
+    // The other advice values are hints about paging, which the host does.
+    if (!memory.is_mapped(address, length))
+        return Error(ENOMEM, "madvise of unmapped memory");
     return 0;
 }
 

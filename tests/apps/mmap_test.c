@@ -129,9 +129,40 @@ static void check_brk(void) {
     }
 }
 
+/* madvise(MADV_DONTNEED) zeroes private anonymous pages whatever their
+ * protection (glibc's thread exit drops its stack this way, guard page
+ * included); unknown advice is EINVAL and a hole is ENOMEM. */
+static void check_madvise(void) {
+    unsigned char* p =
+        mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED, "anonymous mmap for madvise");
+    if (p == MAP_FAILED)
+        return;
+    memset(p, 'B', 4 * PAGE);
+    CHECK(mprotect(p, PAGE, PROT_NONE) == 0, "a PROT_NONE guard page");
+    CHECK(madvise(p, 3 * PAGE, MADV_DONTNEED) == 0, "MADV_DONTNEED over a guard page");
+    CHECK(all_equal(p + PAGE, 2 * PAGE, 0), "MADV_DONTNEED pages read as zeros");
+    CHECK(all_equal(p + 3 * PAGE, PAGE, 'B'), "the page after the range keeps its bytes");
+    CHECK(mprotect(p, PAGE, PROT_READ) == 0 && all_equal(p, PAGE, 0),
+          "the guard page was zeroed too");
+    CHECK(mprotect(p + 2 * PAGE, PAGE, PROT_READ) == 0 &&
+              madvise(p + 2 * PAGE, PAGE, MADV_DONTNEED) == 0,
+          "MADV_DONTNEED of a read-only page");
+    CHECK(madvise(p, 4 * PAGE, MADV_WILLNEED) == 0 && madvise(p, PAGE, MADV_NORMAL) == 0,
+          "paging hints are accepted");
+    expect_errno(madvise(p, PAGE, 9999), EINVAL, "madvise with unknown advice");
+    expect_errno(madvise(p + 1, PAGE, MADV_NORMAL), EINVAL, "madvise of an unaligned address");
+    CHECK(munmap(p + PAGE, PAGE) == 0, "punch a hole");
+    expect_errno(madvise(p, 3 * PAGE, MADV_DONTNEED), ENOMEM, "MADV_DONTNEED over a hole");
+    expect_errno(madvise(p, 3 * PAGE, MADV_WILLNEED), ENOMEM, "MADV_WILLNEED over a hole");
+    CHECK(all_equal(p + 3 * PAGE, PAGE, 'B'), "a page past a failed madvise keeps its bytes");
+    munmap(p, 4 * PAGE);
+}
+
 int main(int argc, char** argv) {
     const char* dir = argc > 1 ? argv[1] : "/tmp";
     check_anonymous();
+    check_madvise();
     check_file_mapping(dir);
     check_brk();
     return verdict_finish();

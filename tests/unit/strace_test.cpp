@@ -159,6 +159,9 @@ public:
     Result<void> memory_decommit(void* address, size_t size) override {
         return m_host.memory_decommit(address, size);
     }
+    Result<void> memory_discard(void* address, size_t size) override {
+        return m_host.memory_discard(address, size);
+    }
     Result<void*> memory_map_at(void* address, size_t size, int protection) override {
         return m_host.memory_map_at(address, size, protection);
     }
