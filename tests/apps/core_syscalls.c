@@ -126,8 +126,9 @@ static void check_priority(void) {
     CHECK(nice >= -20 && nice <= 14, "getpriority returns 20 - nice");
     CHECK(syscall(SYS_setpriority, PRIO_PROCESS, 0, nice + 5) == 0 && nice_now() == nice + 5,
           "setpriority raises the nice value");
-    CHECK(syscall(SYS_getpriority, PRIO_PGRP, 0) >= 1 && syscall(SYS_getpriority, PRIO_USER, 0) >= 1,
-          "getpriority of the group and the user");
+    CHECK(
+        syscall(SYS_getpriority, PRIO_PGRP, 0) >= 1 && syscall(SYS_getpriority, PRIO_USER, 0) >= 1,
+        "getpriority of the group and the user");
     CHECK(syscall(SYS_setpriority, PRIO_PROCESS, getpid(), 100) == 0 && nice_now() == 19,
           "setpriority clamps to 19");
     expect_errno(syscall(SYS_getpriority, 7, 0), EINVAL, "getpriority of an unknown kind");
@@ -174,7 +175,8 @@ static void check_scheduling(void) {
 
     int nice = nice_now();
     struct sched_attr_v1 attr = {.size = 48, .sched_policy = SCHED_BATCH, .sched_nice = nice + 2};
-    CHECK(syscall(SYS_sched_setattr, 0, &attr, 0) == 0, "sched_setattr SCHED_BATCH with a nice value");
+    CHECK(syscall(SYS_sched_setattr, 0, &attr, 0) == 0,
+          "sched_setattr SCHED_BATCH with a nice value");
     CHECK(syscall(SYS_sched_getscheduler, 0) == SCHED_BATCH, "sched_getscheduler says SCHED_BATCH");
     CHECK(nice_now() == nice + 2, "sched_setattr set the nice value");
     struct sched_attr_v1 got;
@@ -189,8 +191,8 @@ static void check_scheduling(void) {
           "sched_getattr copies only the size asked for");
     attr.sched_policy = SCHED_OTHER;
     attr.sched_nice = nice;
-    CHECK(syscall(SYS_sched_setattr, 0, &attr, 0) == 0 && syscall(SYS_sched_getscheduler, 0) == SCHED_OTHER &&
-              nice_now() == nice,
+    CHECK(syscall(SYS_sched_setattr, 0, &attr, 0) == 0 &&
+              syscall(SYS_sched_getscheduler, 0) == SCHED_OTHER && nice_now() == nice,
           "sched_setattr back to SCHED_OTHER");
     attr.size = 40;
     expect_code(syscall(SYS_sched_setattr, 0, &attr, 0), E2BIG, "E2BIG", "sched_setattr size 40");
@@ -230,7 +232,8 @@ static int capset_self(uint32_t effective, uint32_t permitted, uint32_t inherita
 static void check_capabilities(void) {
     struct __user_cap_data_struct data[2];
     CHECK(capget_self(data) == 0 && data[0].effective == data[0].permitted &&
-              (data[0].effective & (1u << CAP_SETUID)) && (data[0].effective & (1u << CAP_SYS_NICE)),
+              (data[0].effective & (1u << CAP_SETUID)) &&
+              (data[0].effective & (1u << CAP_SYS_NICE)),
           "root's capabilities are effective and permitted");
     struct __user_cap_header_struct header = {0x12345678, 0};
     expect_errno(syscall(SYS_capget, &header, data), EINVAL, "capget with an unknown version");
@@ -269,7 +272,8 @@ static void check_capabilities(void) {
         expect_errno(syscall(SYS_setpriority, PRIO_PROCESS, 0, -5), EACCES,
                      "a lower nice value without CAP_SYS_NICE");
         uint32_t without_setuid = without_nice & ~(1u << CAP_SETUID);
-        CHECK(capset_self(without_setuid, without_nice, 0) == 0, "capset drops effective CAP_SETUID");
+        CHECK(capset_self(without_setuid, without_nice, 0) == 0,
+              "capset drops effective CAP_SETUID");
         expect_errno(setuid(65534), EPERM, "setuid without effective CAP_SETUID");
         CHECK(capset_self(without_nice, without_nice, 0) == 0, "capset raises it from permitted");
         CHECK(setuid(65534) == 0, "setuid then works");
@@ -343,7 +347,8 @@ static void check_hostname(void) {
     memset(name, 'x', sizeof name);
     expect_errno(syscall(SYS_sethostname, name, 65), EINVAL, "sethostname of 65 bytes");
     expect_errno(syscall(SYS_sethostname, name, -1), EINVAL, "sethostname of length -1");
-    expect_errno(syscall(SYS_sethostname, BAD_POINTER, 5), EFAULT, "sethostname from a bad address");
+    expect_errno(syscall(SYS_sethostname, BAD_POINTER, 5), EFAULT,
+                 "sethostname from a bad address");
     expect_errno(syscall(SYS_setdomainname, name, 65), EINVAL, "setdomainname of 65 bytes");
     fflush(stdout);
     pid_t child = fork();
@@ -403,7 +408,8 @@ static void check_clock_setting(void) {
     expect_errno(syscall(SYS_clock_settime, CLOCK_REALTIME, BAD_POINTER), EFAULT,
                  "clock_settime from a bad address");
     struct timeval tv = {now.tv_sec, 2000000};
-    expect_errno(syscall(SYS_settimeofday, &tv, NULL), EINVAL, "settimeofday with bad microseconds");
+    expect_errno(syscall(SYS_settimeofday, &tv, NULL), EINVAL,
+                 "settimeofday with bad microseconds");
     tv.tv_sec = -1;
     tv.tv_usec = 0;
     expect_errno(syscall(SYS_settimeofday, &tv, NULL), EINVAL, "settimeofday before 1970");
@@ -422,7 +428,8 @@ static void check_clock_setting(void) {
     expect_errno(adjtimex(&tx), EINVAL, "adjtimex ADJ_ADJTIME without single-shot");
     expect_errno(syscall(SYS_adjtimex, BAD_POINTER), EFAULT, "adjtimex on a bad address");
     memset(&tx, 0, sizeof tx);
-    CHECK(syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx) >= 0, "clock_adjtime query of CLOCK_REALTIME");
+    CHECK(syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx) >= 0,
+          "clock_adjtime query of CLOCK_REALTIME");
     expect_code(syscall(SYS_clock_adjtime, CLOCK_MONOTONIC, &tx), EOPNOTSUPP, "EOPNOTSUPP",
                 "clock_adjtime of CLOCK_MONOTONIC");
     expect_errno(syscall(SYS_clock_adjtime, 99, &tx), EINVAL, "clock_adjtime of clock 99");
