@@ -187,6 +187,7 @@ Result<long> exec_program(Thread& thread, std::string path, std::vector<std::str
     }
     become_program(thread, request, program.value(), name);
     capabilities_at_exec(thread.process().credentials());
+    thread.process().mlockall_flags = 0;  // memory locks go with the old image
     return 0;
 }
 
