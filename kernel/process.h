@@ -24,6 +24,7 @@ class Thread;
 class Kernel;
 class ProcessTimers;
 class SignalFile;
+class PidFile;
 
 // Linux 6.1's capabilities: CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40).
 inline constexpr int kLastCapability = 40;
@@ -97,6 +98,9 @@ public:
     // The process's signalfds, told when its pending signals change
     // (kernel/event_files.h).
     std::vector<std::weak_ptr<SignalFile>> signal_files;
+    // pidfd_open(2)'s descriptors of this process, told when it ends
+    // (kernel/pid_file.h).
+    std::vector<std::weak_ptr<PidFile>> pid_files;
     bool membarrier_registered = false;  // MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
     // The status the process ends with, encoded as wait(2) reports it
     // (kernel/process_lifecycle.h): its first thread's exit(2) code, or the

@@ -17,6 +17,7 @@
     X(tgkill, sys_tgkill, "ddd", supported)                               \
     X(rt_sigqueueinfo, sys_rt_sigqueueinfo, "ddp", supported)             \
     X(rt_tgsigqueueinfo, sys_rt_tgsigqueueinfo, "dddp", supported)        \
+    X(pidfd_send_signal, sys_pidfd_send_signal, "fdpx", supported)        \
     X(pause, sys_pause, "", supported)                                    \
     X(rt_sigsuspend, sys_rt_sigsuspend, "pu", supported)                  \
     X(rt_sigtimedwait, sys_rt_sigtimedwait, "pppu", supported)            \

@@ -6,6 +6,8 @@
  * success and error paths, run as root, the unprivileged ones in a child
  * that became uid 65534. Only host-independent results are printed. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -57,6 +59,7 @@ static void as_nobody(void (*body)(void)) {
     fflush(stdout);
     pid_t child = fork();
     if (child == 0) {
+        verdict_failures = 0;
         if (setgid(65534) != 0 || setuid(65534) != 0)
             _exit(99);
         body();
@@ -453,6 +456,43 @@ static void check_syslog_restart_unshare(void) {
     CHECK(dup(1) >= 0, "the descriptor table still works");
 }
 
+static int readable(int fd, int timeout) {
+    struct pollfd entry = {.fd = fd, .events = POLLIN};
+    return poll(&entry, 1, timeout) == 1 && (entry.revents & POLLIN);
+}
+
+static void check_pidfds(void) {
+    int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    CHECK(self >= 0 && (fcntl(self, F_GETFD) & FD_CLOEXEC), "pidfd_open of itself, close-on-exec");
+    CHECK(!readable(self, 0), "a live process's pidfd is not readable");
+    CHECK(syscall(SYS_pidfd_send_signal, self, 0, NULL, 0) == 0, "pidfd_send_signal of signal 0");
+    expect_errno(syscall(SYS_pidfd_send_signal, self, 0, NULL, 8), EINVAL,
+                 "pidfd_send_signal with flags");
+    expect_errno(syscall(SYS_pidfd_send_signal, self, 99, NULL, 0), EINVAL,
+                 "pidfd_send_signal of signal 99");
+    expect_errno(syscall(SYS_pidfd_send_signal, 1, 0, NULL, 0), EBADF,
+                 "pidfd_send_signal on another descriptor");
+    char byte;
+    expect_errno(read(self, &byte, 1), EINVAL, "read of a pidfd");
+    expect_errno(syscall(SYS_pidfd_open, getpid(), 1), EINVAL, "pidfd_open with unknown flags");
+    expect_errno(syscall(SYS_pidfd_open, -1, 0), EINVAL, "pidfd_open of pid -1");
+    expect_code(syscall(SYS_pidfd_open, 999999, 0), ESRCH, "ESRCH",
+                "pidfd_open of a missing process");
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(3);
+    int pidfd = (int)syscall(SYS_pidfd_open, child, O_NONBLOCK);
+    CHECK(pidfd >= 0 && readable(pidfd, 10000), "a child's pidfd is readable once it ended");
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 3,
+          "the child is reaped");
+    expect_code(syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0), ESRCH, "ESRCH",
+                "pidfd_send_signal to a reaped process");
+    close(pidfd);
+    close(self);
+}
+
 int main(void) {
     check_sigpending();
     check_times();
@@ -464,6 +504,7 @@ int main(void) {
     check_hostname();
     check_clock_setting();
     check_syslog_restart_unshare();
+    check_pidfds();
     as_nobody(nobody_admin);
     return verdict_finish();
 }
