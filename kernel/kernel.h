@@ -86,6 +86,16 @@ struct KernelConfig {
     TeeIdentity tee_identity;
 };
 
+// The system-wide settings a privileged program may change (under the
+// kernel lock): uname's names (sethostname, setdomainname) and the kernel
+// log's console level (syslog).
+struct SystemSettings {
+    std::string hostname;  // starts as KernelConfig::hostname
+    std::string domainname = kKernelDomainName;
+    int console_loglevel = 7;         // CONSOLE_LOGLEVEL_DEFAULT
+    int saved_console_loglevel = -1;  // syslog's CONSOLE_OFF saved it; -1: none
+};
+
 class Kernel {
 public:
     virtual ~Kernel() = default;
@@ -113,6 +123,7 @@ public:
     // Whether this run has said on stderr that its TEE credentials are
     // simulated (kernel/tee_runtime.cpp); under the kernel lock.
     bool simulated_tee_announced = false;
+    SystemSettings system;
 };
 
 }  // namespace myst::kernel

@@ -95,8 +95,8 @@ public:
         return TRY(find(pid))->fs().fds.get(fd);
     }
     fs::SystemNames system_names() override {
-        return {.hostname = m_kernel.config().hostname,
-                .domainname = kKernelDomainName,
+        return {.hostname = m_kernel.system.hostname,
+                .domainname = m_kernel.system.domainname,
                 .ostype = "Linux",
                 .osrelease = kKernelRelease,
                 .version = kKernelVersion};
@@ -125,7 +125,9 @@ KernelInstance::KernelInstance(Target& target, KernelConfig config)
     : m_target(target),
       m_config(std::move(config)),
       m_strace(m_config.strace),
-      m_pipes(m_config.pipe_buffer_limit) {}
+      m_pipes(m_config.pipe_buffer_limit) {
+    system.hostname = m_config.hostname;
+}
 
 KernelInstance::~KernelInstance() {
     // Mapped files write their shared pages back while their file systems

@@ -1,5 +1,7 @@
 #include "kernel/process.h"
 
+#include <algorithm>
+
 #include "kernel/fs_context.h"
 #include "kernel/process_timers.h"
 #include "kernel/thread.h"
@@ -58,6 +60,11 @@ void Process::inherit_from(const Process& parent) {
     session_id = parent.session_id;
     space = parent.space;
     no_new_privs = parent.no_new_privs;
+    personality = parent.personality;
+    // SCHED_RESET_ON_FORK: the child starts as SCHED_OTHER without a
+    // negative nice value (sched(7)).
+    nice = parent.sched_reset_on_fork ? std::max(parent.nice, 0) : parent.nice;
+    sched_policy = parent.sched_reset_on_fork ? 0 : parent.sched_policy;
 }
 
 void Process::reset_signal_handlers() {

@@ -24,6 +24,11 @@ class Thread;
 class Kernel;
 class ProcessTimers;
 class SignalFile;
+class PidFile;
+
+// Linux 6.1's capabilities: CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40).
+inline constexpr int kLastCapability = 40;
+inline constexpr uint64_t kAllCapabilities = (2ull << kLastCapability) - 1;
 
 // A process's ids, as Linux's struct cred: file access uses fsuid/fsgid,
 // which follow the effective ids unless setfsuid/setfsgid moved them.
@@ -31,6 +36,10 @@ struct Credentials {
     uid_t uid = 0, euid = 0, suid = 0, fsuid = 0;
     gid_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
     std::vector<gid_t> groups;  // supplementary groups
+    // capabilities(7) sets, bit = capability number (kernel/capabilities.h):
+    // the first process is root and has every capability, as Linux's root.
+    uint64_t cap_permitted = kAllCapabilities, cap_effective = kAllCapabilities;
+    uint64_t cap_inheritable = 0;
 };
 
 // rt_sigaction(2)'s struct, as the program passes it.
@@ -89,6 +98,9 @@ public:
     // The process's signalfds, told when its pending signals change
     // (kernel/event_files.h).
     std::vector<std::weak_ptr<SignalFile>> signal_files;
+    // pidfd_open(2)'s descriptors of this process, told when it ends
+    // (kernel/pid_file.h).
+    std::vector<std::weak_ptr<PidFile>> pid_files;
     bool membarrier_registered = false;  // MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
     // The status the process ends with, encoded as wait(2) reports it
     // (kernel/process_lifecycle.h): its first thread's exit(2) code, or the
@@ -119,6 +131,18 @@ public:
     // kept across fork and exec and never cleared.
     bool dumpable = true;
     bool no_new_privs = false;
+    // setpriority(2)'s nice value (-20..19), kept for the whole process
+    // (Linux keeps one per thread); inherited at fork, kept across exec.
+    int nice = 0;
+    // sched_setscheduler(2)/sched_setattr(2): SCHED_OTHER, SCHED_BATCH or
+    // SCHED_IDLE (the host schedules every thread alike; the policy is what
+    // the program set and reads back), and SCHED_RESET_ON_FORK.
+    int sched_policy = 0;
+    bool sched_reset_on_fork = false;
+    // personality(2): the execution domain (PER_LINUX) and its flags.
+    uint32_t personality = 0;
+    // mlockall(2)'s MCL_FUTURE and MCL_ONFAULT, as the program set them.
+    int mlockall_flags = 0;
     // Bumped and futex-woken when a child ends (wait4 sleeps on it).
     uint32_t child_events = 0;
     // Signalled (with the kernel lock's mutex) when the last thread is gone.

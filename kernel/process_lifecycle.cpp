@@ -10,6 +10,7 @@
 #include "kernel/fs_context.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_snapshot.h"
+#include "kernel/pid_file.h"
 #include "kernel/process.h"
 #include "kernel/process_table.h"
 #include "kernel/process_timers.h"
@@ -162,6 +163,7 @@ void release_waiting_parent(Kernel& kernel, Process& process) {
 
 std::unique_ptr<ProcessTimers> end_process(Kernel& kernel, Process& process) {
     process.ended = true;
+    notify_pid_files(process);
     std::unique_ptr<ProcessTimers> timers = process.take_timers();
     process.fs().fds.close_all();
     if (!kernel.processes().space_in_use(process.space, &process))

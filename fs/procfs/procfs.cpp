@@ -362,8 +362,8 @@ protected:
 };
 
 // /proc/sys/kernel/{hostname,domainname,ostype,osrelease,version}: what
-// uname(2) tells, read when opened. Read-only: the names come from the
-// config, and sethostname(2) is not served either.
+// uname(2) tells, read when opened (sethostname(2) and setdomainname(2)
+// change the first two). Read-only: the names change through those calls.
 std::shared_ptr<Inode> system_directory(ProcFileSystem& fs, uint64_t& ino) {
     auto sys = std::make_shared<StaticDirectory>(fs, ino++, 0555);
     auto kernel = std::make_shared<StaticDirectory>(fs, ino++, 0555);

@@ -1,10 +1,13 @@
 // Creating threads and processes: clone(2) and clone3(2) with the flags
 // glibc's and musl's pthread_create, fork and posix_spawn use; fork(2) and
 // vfork(2) (kernel/process_lifecycle.h has the process model).
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sched.h>
 
+#include "kernel/capabilities.h"
 #include "kernel/kernel.h"
+#include "kernel/process.h"
 #include "kernel/process_lifecycle.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
@@ -123,6 +126,46 @@ Result<long> sys_fork(Thread& thread, const SyscallArgs&) {
 // the parent waits until it execs or exits.
 Result<long> sys_vfork(Thread& thread, const SyscallArgs&) {
     return TRY(fork_process(thread, CLONE_VM | CLONE_VFORK, SIGCHLD, ThreadStart{}));
+}
+
+// Unshare implements Linux syscall unshare(2). A process's descriptor
+// table, fs context and signal handlers are shared only by its threads,
+// and no process shares System V undo lists, so for a single-threaded
+// caller CLONE_FILES, CLONE_FS, CLONE_SIGHAND, CLONE_VM, CLONE_THREAD and
+// CLONE_SYSVSEM have nothing to unshare. A multi-threaded caller cannot
+// get a table of its own (the kernel keeps one per process): EINVAL, as
+// Linux gives for CLONE_VM or CLONE_SIGHAND there. The kernel has no
+// namespaces: without CAP_SYS_ADMIN their flags are EPERM, as on Linux;
+// with it they are EINVAL, as on a Linux built without namespaces.
+Result<long> sys_unshare(Thread& thread, const SyscallArgs& args) {
+    uint64_t flags = args.raw[0];
+    constexpr uint64_t known = CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES |
+                               CLONE_SYSVSEM | namespace_flags;
+    if (flags & ~known)
+        return Error(EINVAL, "unknown unshare flags");
+    // Linux's implied flags.
+    if (flags & CLONE_NEWUSER)
+        flags |= CLONE_THREAD | CLONE_FS;
+    if (flags & CLONE_VM)
+        flags |= CLONE_SIGHAND;
+    if (flags & CLONE_SIGHAND)
+        flags |= CLONE_THREAD;
+    if (flags & CLONE_NEWNS)
+        flags |= CLONE_FS;
+    size_t live_threads = 0;
+    for (const auto& [tid, other] : thread.process().threads())
+        live_threads += !other->exit_started;
+    if ((flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_FS)) &&
+        live_threads > 1)
+        return Error(EINVAL, "the process's threads share what unshare would split");
+    if (flags & CLONE_NEWUSER)
+        return Error(EINVAL, "user namespaces are not served");
+    if (flags & namespace_flags) {
+        if (!capable(thread.process().credentials(), CAP_SYS_ADMIN))
+            return Error(EPERM, "namespaces need CAP_SYS_ADMIN");
+        return Error(EINVAL, "namespaces are not served");
+    }
+    return 0;
 }
 
 }  // namespace myst::kernel

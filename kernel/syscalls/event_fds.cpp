@@ -1,13 +1,16 @@
 // Event descriptors: eventfd, eventfd2, timerfd_create, timerfd_settime,
 // timerfd_gettime, signalfd and signalfd4. The objects are
 // kernel/event_files.h.
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
 #include "kernel/event_files.h"
 #include "kernel/kernel.h"
+#include "kernel/pid_file.h"
 #include "kernel/process.h"
+#include "kernel/process_table.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
@@ -138,6 +141,29 @@ Result<long> sys_signalfd(Thread& thread, const SyscallArgs& args) {
     SyscallArgs with_flags = args;
     with_flags.raw[3] = 0;
     return sys_signalfd4(thread, with_flags);
+}
+
+// PidfdOpen implements Linux syscall pidfd_open(2): a close-on-exec
+// descriptor for a process (a thread group's leader; EINVAL for another
+// thread, ESRCH for no process) that polls readable once it has ended.
+Result<long> sys_pidfd_open(Thread& thread, const SyscallArgs& args) {
+    pid_t pid = args.integer(0);
+    unsigned flags = args.flags(1);
+    if ((flags & ~O_NONBLOCK) || pid <= 0)  // PIDFD_NONBLOCK is O_NONBLOCK
+        return Error(EINVAL, "bad pidfd_open arguments");
+    Process* process = thread.kernel().processes().find(pid);
+    if (!process) {
+        for (Process* other : thread.kernel().processes().all())
+            if (other->find_thread(pid))
+                return Error(EINVAL, "not a thread group leader");
+        return Error(ESRCH, "no such process");
+    }
+    auto file = std::make_shared<PidFile>(thread.kernel().target(), pid, flags & O_NONBLOCK);
+    if (process->ended)
+        file->process_ended();
+    else
+        process->pid_files.push_back(file);
+    return install(thread, std::move(file), true);
 }
 
 }  // namespace myst::kernel

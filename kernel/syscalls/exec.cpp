@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "entry/entry.h"
+#include "kernel/capabilities.h"
 #include "kernel/elf_loader.h"
 #include "kernel/fs_context.h"
 #include "kernel/kernel.h"
@@ -185,6 +186,8 @@ Result<long> exec_program(Thread& thread, std::string path, std::vector<std::str
         return program.release_error();
     }
     become_program(thread, request, program.value(), name);
+    capabilities_at_exec(thread.process().credentials());
+    thread.process().mlockall_flags = 0;  // memory locks go with the old image
     return 0;
 }
 

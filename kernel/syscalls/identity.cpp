@@ -62,4 +62,16 @@ Result<long> sys_getresgid(Thread& thread, const SyscallArgs& args) {
     return 0;
 }
 
+// Personality implements Linux syscall personality(2): 0xffffffff only
+// queries; any other value (PER_LINUX with flags such as
+// ADDR_NO_RANDOMIZE) becomes the process's persona, as on x86-64 Linux,
+// which accepts every value. The old persona is returned.
+Result<long> sys_personality(Thread& thread, const SyscallArgs& args) {
+    uint32_t persona = static_cast<uint32_t>(args.raw[0]);
+    uint32_t old = thread.process().personality;
+    if (persona != 0xffffffffu)
+        thread.process().personality = persona;
+    return old;
+}
+
 }  // namespace myst::kernel

@@ -12,6 +12,10 @@
     X(msync, sys_msync, "pxx", partial)                           \
     X(mlock, sys_mlock, "px", partial)                            \
     X(munlock, sys_munlock, "px", partial)                        \
+    X(mlock2, sys_mlock2, "pxx", partial)                         \
+    X(mlockall, sys_mlockall, "x", partial)                       \
+    X(munlockall, sys_munlockall, "", supported)                  \
+    X(mincore, sys_mincore, "pxp", supported)                     \
     X(exit_group, sys_exit_group, "d", supported)                 \
     X(getpid, sys_getpid, "", supported)                          \
     X(getppid, sys_getppid, "", supported)                        \
@@ -31,6 +35,13 @@
     X(setfsgid, sys_setfsgid, "d", supported)                     \
     X(getgroups, sys_getgroups, "dp", supported)                  \
     X(setgroups, sys_setgroups, "dp", supported)                  \
+    X(capget, sys_capget, "pp", supported)                        \
+    X(capset, sys_capset, "pp", supported)                        \
+    X(personality, sys_personality, "x", supported)               \
+    X(sethostname, sys_sethostname, "pd", supported)              \
+    X(setdomainname, sys_setdomainname, "pd", supported)          \
+    X(syslog, sys_syslog, "dpd", partial)                         \
+    X(unshare, sys_unshare, "x", partial)                         \
     X(uname, sys_uname, "p", supported)                           \
     X(sysinfo, sys_sysinfo, "p", supported)                       \
     X(getrandom, sys_getrandom, "pxx", supported)                 \
@@ -40,10 +51,17 @@
     X(time, sys_time, "p", supported)                             \
     X(nanosleep, sys_nanosleep, "pp", supported)                  \
     X(clock_nanosleep, sys_clock_nanosleep, "dxpp", supported)    \
+    X(clock_settime, sys_clock_settime, "dp", partial)            \
+    X(settimeofday, sys_settimeofday, "pp", partial)              \
+    X(adjtimex, sys_adjtimex, "p", partial)                       \
+    X(clock_adjtime, sys_clock_adjtime, "dp", partial)            \
+    X(times, sys_times, "p", partial)                             \
     X(rt_sigaction, sys_rt_sigaction, "dppu", supported)          \
     X(rt_sigprocmask, sys_rt_sigprocmask, "dppu", supported)      \
     X(sigaltstack, sys_sigaltstack, "pp", partial)                \
     X(rt_sigreturn, sys_rt_sigreturn, "", supported)              \
+    X(rt_sigpending, sys_rt_sigpending, "pu", supported)          \
+    X(restart_syscall, sys_restart_syscall, "", supported)        \
     X(prlimit64, sys_prlimit64, "ddpp", supported)                \
     X(getrlimit, sys_getrlimit, "dp", supported)                  \
     X(setrlimit, sys_setrlimit, "dp", supported)                  \

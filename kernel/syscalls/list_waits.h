@@ -18,6 +18,7 @@
     X(epoll_pwait2, sys_epoll_pwait2, "fpdppu", supported)   \
     X(eventfd, sys_eventfd, "u", supported)                  \
     X(eventfd2, sys_eventfd2, "ux", supported)               \
+    X(pidfd_open, sys_pidfd_open, "dx", supported)           \
     X(timerfd_create, sys_timerfd_create, "dx", supported)   \
     X(timerfd_settime, sys_timerfd_settime, "fxpp", partial) \
     X(timerfd_gettime, sys_timerfd_gettime, "fp", supported) \

@@ -2,10 +2,14 @@
 // (MemoryManager). MAP_PRIVATE file mappings are private copies of the
 // file's bytes; MAP_SHARED ones show shared pages (kernel/shared_pages.h)
 // that every mapping of the file and its read(2)/write(2) share at once.
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <cstring>
+#include <vector>
 
+#include "kernel/capabilities.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
 #include "kernel/process.h"
@@ -13,6 +17,7 @@
 #include "kernel/syscalls/file_mapping.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
+#include "kernel/user_memory.h"
 
 namespace myst::kernel {
 
@@ -80,6 +85,41 @@ Result<long> map_shared(Thread& thread, uint64_t address, uint64_t length, int p
         address, length, protection, std::move(shared.pages), offset, std::move(shared.name), fixed,
         !(flags & MAP_FIXED_NOREPLACE), thread.process().space));
     return static_cast<long>(mapped);
+}
+
+// The end of x86-64 user space (TASK_SIZE): ranges past it are ENOMEM.
+constexpr uint64_t user_space_end = 0x7ffffffff000ull;
+
+// Linux's can_do_mlock: a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK.
+Result<void> check_may_lock(Thread& thread) {
+    Process& process = thread.process();
+    if (process.limits()[RLIMIT_MEMLOCK].rlim_cur == 0 &&
+        !capable(process.credentials(), CAP_IPC_LOCK))
+        return Error(EPERM, "locking memory needs RLIMIT_MEMLOCK or CAP_IPC_LOCK");
+    return {};
+}
+
+// mlock/munlock's range: page-aligned outward; every page must be mapped
+// (ENOMEM). Locking `populate`s: each readable page is touched so that it
+// is resident, as Linux faults locked pages in.
+Result<void> lock_range(Thread& thread, uint64_t address, uint64_t length, bool populate,
+                        bool locking = true) {
+    if (locking)
+        TRY(check_may_lock(thread));
+    uint64_t start = page_align_down(address);
+    uint64_t end = page_align_up(address + length);
+    if (address + length < address || end < start)
+        return Error(EINVAL, "range wraps");
+    if (end == start)
+        return {};
+    MemoryManager& memory = thread.kernel().memory();
+    if (!memory.is_mapped(start, end - start))
+        return Error(ENOMEM, "range not mapped");
+    if (populate)
+        for (uint64_t page = start; page < end; page += page_size)
+            if (memory.is_accessible(page, 1, false))
+                (void)*reinterpret_cast<volatile const uint8_t*>(page);
+    return {};
 }
 
 }  // namespace
@@ -244,13 +284,74 @@ Result<long> sys_msync(Thread& thread, const SyscallArgs& args) {
 }
 
 // Mlock implements Linux syscall mlock(2): program memory is never swapped
-// out by the kernel, so locking is granted.
-Result<long> sys_mlock(Thread&, const SyscallArgs&) {
+// out by the kernel, so locking means faulting the pages in now.
+Result<long> sys_mlock(Thread& thread, const SyscallArgs& args) {
+    TRY(lock_range(thread, args.address(0), args.size(1), true));
     return 0;
 }
 
-// Munlock implements Linux syscall munlock(2).
-Result<long> sys_munlock(Thread&, const SyscallArgs&) {
+// Mlock2 implements Linux syscall mlock2(2): MLOCK_ONFAULT leaves the
+// pages to be faulted in when first used.
+Result<long> sys_mlock2(Thread& thread, const SyscallArgs& args) {
+    if (args.flags(2) & ~MLOCK_ONFAULT)
+        return Error(EINVAL, "unknown mlock2 flags");
+    TRY(lock_range(thread, args.address(0), args.size(1), !(args.flags(2) & MLOCK_ONFAULT)));
+    return 0;
+}
+
+// Munlock implements Linux syscall munlock(2): the range must be mapped.
+Result<long> sys_munlock(Thread& thread, const SyscallArgs& args) {
+    TRY(lock_range(thread, args.address(0), args.size(1), false, false));
+    return 0;
+}
+
+// Mlockall implements Linux syscall mlockall(2). The flags are kept;
+// memory is never swapped out, so what is mapped stays resident once
+// used (pages are not faulted in at once, and MCL_FUTURE does not make
+// later mappings count against RLIMIT_MEMLOCK).
+Result<long> sys_mlockall(Thread& thread, const SyscallArgs& args) {
+    int flags = args.integer(0);
+    if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+        return Error(EINVAL, "bad mlockall flags");
+    Process& process = thread.process();
+    TRY(check_may_lock(thread));
+    bool privileged = capable(process.credentials(), CAP_IPC_LOCK);
+    if ((flags & MCL_CURRENT) && !privileged &&
+        thread.kernel().memory().space_bytes(process.space) >
+            process.limits()[RLIMIT_MEMLOCK].rlim_cur)
+        return Error(ENOMEM, "the mappings exceed RLIMIT_MEMLOCK");
+    process.mlockall_flags = flags & (MCL_FUTURE | MCL_ONFAULT);
+    return 0;
+}
+
+// Munlockall implements Linux syscall munlockall(2).
+Result<long> sys_munlockall(Thread& thread, const SyscallArgs&) {
+    thread.process().mlockall_flags = 0;
+    return 0;
+}
+
+// Mincore implements Linux syscall mincore(2): one byte a page of the
+// program's own mappings, 1 when the host holds the page. Memory that is
+// not the program's (the kernel's own, gaps) is ENOMEM, so a program
+// learns nothing about myst's memory.
+Result<long> sys_mincore(Thread& thread, const SyscallArgs& args) {
+    uint64_t address = args.address(0);
+    uint64_t length = args.size(1);
+    if (address % page_size != 0)
+        return Error(EINVAL, "unaligned mincore address");
+    uint64_t end = address + page_align_up(length);
+    if (end < address || page_align_up(length) < length || end > user_space_end)
+        return Error(ENOMEM, "mincore range outside user space");
+    if (length == 0)
+        return 0;
+    if (!thread.kernel().memory().is_mapped(address, end - address))
+        return Error(ENOMEM, "mincore of unmapped memory");
+    std::vector<uint8_t> pages((end - address) / page_size);
+    TRY(thread.kernel().target().memory_residency(reinterpret_cast<void*>(address), end - address,
+                                                  pages));
+    for (uint8_t& page : pages)
+        page = page & 1;
+    TRY(copy_to_user(thread, args.address(2), pages.data(), pages.size()));
     return 0;
 }
 

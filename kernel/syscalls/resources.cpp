@@ -1,6 +1,7 @@
 // Resource limits, usage and scheduling queries.
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/times.h>
 
 #include <algorithm>
 
@@ -41,6 +42,31 @@ Result<void> set_limit(Thread& thread, int resource, struct rlimit& limit,
     return {};
 }
 
+// CPU time as getrusage(2) and times(2) report it. The program's threads
+// are host threads of one host process, so the process's own time is that
+// process's CPU clock, all of it user time; the kernel keeps no account of
+// its children's time, which reads as zero for both calls alike.
+struct CpuUsage {
+    struct timespec user {};
+    struct timespec system {};
+};
+
+CpuUsage cpu_usage(Thread& thread, bool children) {
+    CpuUsage usage;
+    if (!children) {
+        auto cpu = thread.kernel().target().clock_time(CLOCK_PROCESS_CPUTIME_ID);
+        if (!cpu.is_error())
+            usage.user = cpu.value();
+    }
+    return usage;
+}
+
+// Clock ticks (USER_HZ) in a time.
+clock_t ticks(const struct timespec& time) {
+    constexpr long hz = 100;
+    return static_cast<clock_t>(time.tv_sec * hz + time.tv_nsec / (1000000000 / hz));
+}
+
 }  // namespace
 
 // Prlimit64 implements Linux syscall prlimit64(2) for the calling process.
@@ -78,13 +104,28 @@ Result<long> sys_getrusage(Thread& thread, const SyscallArgs& args) {
     if (who != RUSAGE_SELF && who != RUSAGE_THREAD && who != RUSAGE_CHILDREN)
         return Error(EINVAL, "bad getrusage target");
     struct rusage usage {};
-    if (who != RUSAGE_CHILDREN) {
-        auto cpu = thread.kernel().target().clock_time(CLOCK_PROCESS_CPUTIME_ID);
-        if (!cpu.is_error())
-            usage.ru_utime = {cpu.value().tv_sec, cpu.value().tv_nsec / 1000};
-    }
+    CpuUsage cpu = cpu_usage(thread, who == RUSAGE_CHILDREN);
+    usage.ru_utime = {cpu.user.tv_sec, cpu.user.tv_nsec / 1000};
+    usage.ru_stime = {cpu.system.tv_sec, cpu.system.tv_nsec / 1000};
     TRY(write_user(thread, args.address(1), usage));
     return 0;
+}
+
+// Times implements Linux syscall times(2): the CPU times getrusage(2)
+// reports, in clock ticks (USER_HZ, 100 a second), and the ticks since
+// the host booted (an arbitrary but monotonic point, as Linux's jiffies).
+Result<long> sys_times(Thread& thread, const SyscallArgs& args) {
+    if (args.address(0)) {
+        CpuUsage self = cpu_usage(thread, false);
+        CpuUsage children = cpu_usage(thread, true);
+        struct tms times {
+            .tms_utime = ticks(self.user), .tms_stime = ticks(self.system),
+            .tms_cutime = ticks(children.user), .tms_cstime = ticks(children.system),
+        };
+        TRY(write_user(thread, args.address(0), times));
+    }
+    struct timespec now = TRY(thread.kernel().target().clock_time(CLOCK_BOOTTIME));
+    return ticks(now);
 }
 
 // SchedGetaffinity implements Linux syscall sched_getaffinity(2): the

@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "kernel/kernel.h"
+#include "kernel/pid_file.h"
 #include "kernel/process.h"
 #include "kernel/process_lifecycle.h"
 #include "kernel/process_table.h"
 #include "kernel/signal_delivery.h"
+#include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
 #include "kernel/user_memory.h"
@@ -195,6 +197,30 @@ Result<long> sys_rt_tgsigqueueinfo(Thread& thread, const SyscallArgs& args) {
         return Error(EPERM, "not permitted to signal that process");
     siginfo_t info = TRY(queued_info(thread, signal, args.address(3), target == &thread));
     return send_to_thread(thread, *target, signal, info);
+}
+
+// PidfdSendSignal implements Linux syscall pidfd_send_signal(2): kill(2)
+// to the process a pidfd names (EBADF for another descriptor, ESRCH once
+// the process is reaped), with an optional siginfo as rt_sigqueueinfo's.
+Result<long> sys_pidfd_send_signal(Thread& thread, const SyscallArgs& args) {
+    int signal = args.integer(1);
+    if (args.flags(3) != 0)
+        return Error(EINVAL, "unknown pidfd_send_signal flags");
+    auto pid_file = std::dynamic_pointer_cast<PidFile>(TRY(file_of(thread, args.fd(0))));
+    if (!pid_file)
+        return Error(EBADF, "not a pidfd");
+    TRY(check_signal_number(signal));
+    Process* target = thread.kernel().processes().find(pid_file->pid());
+    if (!target)
+        return Error(ESRCH, "the process is gone");
+    siginfo_t info = sent_by(thread, signal, SI_USER);
+    if (args.address(2)) {
+        info = TRY(queued_info(thread, signal, args.address(2), target == &thread.process()));
+        siginfo_t given = TRY(read_user<siginfo_t>(thread, args.address(2)));
+        if (given.si_signo != signal)
+            return Error(EINVAL, "siginfo is for another signal");
+    }
+    return signal_process(thread, *target, signal, info);
 }
 
 }  // namespace myst::kernel

@@ -89,4 +89,27 @@ Result<long> sys_sigaltstack(Thread& thread, const SyscallArgs& args) {
     return 0;
 }
 
+// RtSigpending implements Linux syscall rt_sigpending(2): the signals
+// pending for the thread or its process that its mask holds back (an
+// unblocked one would already have been delivered). As Linux, a set size
+// up to 8 bytes copies that many bytes; a larger one is EINVAL.
+Result<long> sys_rt_sigpending(Thread& thread, const SyscallArgs& args) {
+    uint64_t size = args.size(1);
+    if (size > sizeof(uint64_t))
+        return Error(EINVAL, "bad sigset size");
+    uint64_t pending =
+        (thread.pending_signals | thread.process().pending_signals) & thread.signal_mask;
+    TRY(copy_to_user(thread, args.address(0), &pending, size));
+    return 0;
+}
+
+// RestartSyscall implements Linux syscall restart_syscall(2): it resumes a
+// call a signal stopped with ERESTART_RESTARTBLOCK. The kernel never stops
+// a call that way (interrupted sleeps return EINTR or restart in place,
+// kernel/syscall_restart.h), so, as Linux's do_no_restart_syscall, there
+// is nothing to resume: EINTR.
+Result<long> sys_restart_syscall(Thread&, const SyscallArgs&) {
+    return Error(EINTR, "no system call to restart");
+}
+
 }  // namespace myst::kernel

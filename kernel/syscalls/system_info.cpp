@@ -27,11 +27,11 @@ void set_field(char* field, const std::string& value) {
 Result<long> sys_uname(Thread& thread, const SyscallArgs& args) {
     struct utsname name {};
     set_field(name.sysname, "Linux");
-    set_field(name.nodename, thread.kernel().config().hostname);
+    set_field(name.nodename, thread.kernel().system.hostname);
     set_field(name.release, kKernelRelease);
     set_field(name.version, kKernelVersion);
     set_field(name.machine, "x86_64");
-    set_field(name.domainname, kKernelDomainName);
+    set_field(name.domainname, thread.kernel().system.domainname);
     TRY(write_user(thread, args.address(0), name));
     return 0;
 }
