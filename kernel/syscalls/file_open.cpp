@@ -1,9 +1,13 @@
 // Opening, closing and duplicating descriptors, and fcntl(2).
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/file.h>
 
 #include <limits>
 
+#include "kernel/kernel.h"
 #include "kernel/process.h"
+#include "kernel/signal_delivery.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/syscalls/pipe_control.h"
@@ -14,15 +18,21 @@ namespace myst::kernel {
 
 namespace {
 
-Result<long> open_at(Thread& thread, int dirfd, uint64_t path_address, int flags, mode_t mode) {
-    std::string path = TRY(path_argument(thread, path_address));
-    fs::Lookup at = TRY(lookup_at(thread, dirfd, path));
+// Opens `path` from `at` and gives it a descriptor.
+Result<long> open_from(Thread& thread, const fs::Lookup& at, std::string_view path, int flags,
+                       mode_t mode) {
     FsContext& context = fs_context_of(thread);
     if (flags & O_CREAT)
         mode &= ~context.umask();
     std::shared_ptr<fs::OpenFile> file = TRY(vfs_of(thread).open(at, path, flags, mode & 07777));
     TRY(wait_for_fifo_peer(thread, *file));
     return TRY(context.fds.allocate(std::move(file), flags & O_CLOEXEC));
+}
+
+Result<long> open_at(Thread& thread, int dirfd, uint64_t path_address, int flags, mode_t mode) {
+    std::string path = TRY(path_argument(thread, path_address));
+    fs::Lookup at = TRY(lookup_at(thread, dirfd, path));
+    return open_from(thread, at, path, flags, mode);
 }
 
 // The byte range a struct flock names, relative to its l_whence.
@@ -53,6 +63,21 @@ Result<fs::RecordLock> lock_range(fs::OpenFile& file, const struct flock& reques
     lock.start = static_cast<uint64_t>(start);
     lock.end = length == 0 ? UINT64_MAX : lock.start + static_cast<uint64_t>(length);
     return lock;
+}
+
+// Sleeps (interruptibly, without the kernel lock) until some file lock
+// goes or shrinks after the caller read `seen` from FileLocks::changes():
+// a blocked F_SETLKW or flock(2) then tries again. EINTR when a signal
+// must be handled (the call restarts under SA_RESTART, see
+// kernel/syscall_restart.cpp).
+Result<void> wait_for_lock_change(Thread& thread, uint32_t seen) {
+    const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
+    BlockingScope waiting(thread.kernel().lock());
+    auto woken = thread.kernel().target().futex(vfs_of(thread).locks().changes_word(), FUTEX_WAIT,
+                                                seen, nullptr, nullptr, 0, interrupted);
+    if (woken.is_error() && woken.error().code() == EINTR)
+        return Error(EINTR, "a signal arrived");
+    return {};
 }
 
 // F_GETLK, F_SETLK and F_SETLKW.
@@ -90,11 +115,57 @@ Result<long> record_lock(Thread& thread, fs::OpenFile& file, int command, uint64
         return Error(EBADF, "read lock needs a readable descriptor");
     if (request.l_type == F_WRLCK && !file.can_write())
         return Error(EBADF, "write lock needs a writable descriptor");
-    TRY(locks.set(*inode, lock, command == F_SETLKW));
-    return 0;
+    for (;;) {
+        const uint32_t seen = locks.changes();
+        auto set = locks.set(*inode, lock);
+        if (!set.is_error() || set.error().code() != EAGAIN || command != F_SETLKW)
+            return set.is_error() ? Result<long>(set.release_error()) : Result<long>(0);
+        TRY(wait_for_lock_change(thread, seen));
+    }
+}
+
+// What flock(2) locks on `file` are keyed by: its inode, or for files
+// outside the VFS (pipes, sockets) the identity their stat reports.
+Result<fs::LockKey> flock_key(fs::OpenFile& file) {
+    if (std::shared_ptr<fs::Inode> inode = file.inode())
+        return fs::FileLocks::key_of(*inode);
+    struct stat st = TRY(file.stat());
+    return fs::LockKey{nullptr, st.st_dev, st.st_ino};
 }
 
 }  // namespace
+
+// Flock implements Linux syscall flock(2): whole-file locks of open file
+// descriptions, kept in the kernel (processes under myst see each other's
+// locks; the host sees none). A blocked LOCK_EX or LOCK_SH sleeps without
+// the kernel lock until some lock goes, and a signal ends the wait (EINTR,
+// or a restart under SA_RESTART).
+Result<long> sys_flock(Thread& thread, const SyscallArgs& args) {
+    const unsigned command = args.flags(1);
+    // LOCK_MAND never worked; Linux accepts and ignores it.
+    constexpr unsigned kLockMand = 32;
+    if (command & kLockMand)
+        return 0;
+    const unsigned operation = command & ~static_cast<unsigned>(LOCK_NB);
+    if (operation != LOCK_SH && operation != LOCK_EX && operation != LOCK_UN)
+        return Error(EINVAL, "invalid flock operation");
+    std::shared_ptr<fs::OpenFile> file = TRY(io_file_of(thread, args.fd(0)));
+    const fs::LockKey key = TRY(flock_key(*file));
+    fs::FileLocks& locks = vfs_of(thread).locks();
+    if (operation == LOCK_UN) {
+        locks.flock_unlock(key, *file);
+        return 0;
+    }
+    for (;;) {
+        const uint32_t seen = locks.changes();
+        auto locked = locks.flock_lock(key, *file, operation == LOCK_EX);
+        if (!locked.is_error())
+            return 0;
+        if (locked.error().code() != EWOULDBLOCK || (command & LOCK_NB))
+            return locked.release_error();
+        TRY(wait_for_lock_change(thread, seen));
+    }
+}
 
 // Open implements Linux syscall open(2).
 Result<long> sys_open(Thread& thread, const SyscallArgs& args) {

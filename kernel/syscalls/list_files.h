@@ -30,6 +30,7 @@
     X(dup2, sys_dup2, "ff", supported)                           \
     X(dup3, sys_dup3, "ffx", supported)                          \
     X(fcntl, sys_fcntl, "fdx", partial)                          \
+    X(flock, sys_flock, "fx", supported)                         \
     X(stat, sys_stat, "sp", supported)                           \
     X(fstat, sys_fstat, "fp", supported)                         \
     X(lstat, sys_lstat, "sp", supported)                         \
