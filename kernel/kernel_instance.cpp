@@ -86,6 +86,15 @@ public:
         Process& process = *TRY(find(pid));
         return process.fs().cwd()->to_string(process.fs().root().get());
     }
+    Result<std::string> root_path(pid_t pid) override {
+        fs::PathRef root = TRY(find(pid))->fs().root();
+        Process& reader = *TRY(find(current_pid()));
+        return root->to_string(reader.fs().root().get());
+    }
+    fs::PathRef root_node(pid_t pid) override {
+        auto process = find(pid);
+        return process.is_error() ? nullptr : process.value()->fs().root();
+    }
     Result<std::string> maps(pid_t pid) override {
         Process& process = *TRY(find(pid));
         return process.ended ? std::string() : m_kernel.memory().format_maps(process.space);

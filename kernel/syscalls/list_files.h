@@ -46,6 +46,7 @@
     X(getcwd, sys_getcwd, "pu", supported)                       \
     X(chdir, sys_chdir, "s", supported)                          \
     X(fchdir, sys_fchdir, "f", supported)                        \
+    X(chroot, sys_chroot, "s", supported)                        \
     X(mkdir, sys_mkdir, "so", supported)                         \
     X(mkdirat, sys_mkdirat, "fso", supported)                    \
     X(rmdir, sys_rmdir, "s", supported)                          \
