@@ -330,6 +330,42 @@ Result<long> sys_fadvise64(Thread& thread, const SyscallArgs& args) {
     return 0;
 }
 
+// Readahead implements Linux syscall readahead(2): files here are in
+// memory or read through the block stack's own read-ahead cache, so once
+// the descriptor is checked (EBADF unless open for reading, EINVAL unless a
+// regular file) there is nothing to load ahead.
+Result<long> sys_readahead(Thread& thread, const SyscallArgs& args) {
+    std::shared_ptr<fs::OpenFile> file = TRY(readable_file(thread, args.fd(0)));
+    std::shared_ptr<fs::Inode> inode = file->inode();
+    if (!inode || !inode->is_regular())
+        return Error(EINVAL, "readahead needs a regular file");
+    if (args.offset(2) < 0)
+        return Error(EINVAL, "count past the largest file offset");
+    return 0;
+}
+
+// SyncFileRange implements Linux syscall sync_file_range(2): the range and
+// flags are checked as Linux does (EINVAL, then ESPIPE for anything but
+// regular files, directories, symlinks and block devices); a write of a
+// regular file's range pushes the whole file as fsync does (hostfs), the
+// only write-back the file systems here have.
+Result<long> sys_sync_file_range(Thread& thread, const SyscallArgs& args) {
+    constexpr uint64_t kValidFlags =
+        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    std::shared_ptr<fs::OpenFile> file = TRY(io_file_of(thread, args.fd(0)));
+    const int64_t offset = args.offset(1);
+    const int64_t count = args.offset(2);
+    if ((args.raw[3] & ~kValidFlags) || offset < 0 || count < 0 || offset > INT64_MAX - count)
+        return Error(EINVAL, "invalid sync_file_range arguments");
+    struct stat st = TRY(file->stat());
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode) &&
+        !S_ISLNK(st.st_mode))
+        return Error(ESPIPE, "sync_file_range on a pipe, socket or device");
+    if (S_ISREG(st.st_mode) && (args.raw[3] & SYNC_FILE_RANGE_WRITE))
+        TRY(file->sync());
+    return 0;
+}
+
 // Fallocate implements Linux syscall fallocate(2): mode 0 (extend) and
 // FALLOC_FL_KEEP_SIZE; files are sparse in memory, so no space is reserved.
 Result<long> sys_fallocate(Thread& thread, const SyscallArgs& args) {

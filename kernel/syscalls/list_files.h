@@ -20,6 +20,8 @@
     X(sync, sys_sync, "", supported)                             \
     X(syncfs, sys_syncfs, "f", supported)                        \
     X(fadvise64, sys_fadvise64, "fddd", supported)               \
+    X(readahead, sys_readahead, "fdu", supported)                \
+    X(sync_file_range, sys_sync_file_range, "fddx", supported)   \
     X(fallocate, sys_fallocate, "fxdd", partial)                 \
     X(open, sys_open, "sxo", supported)                          \
     X(openat, sys_openat, "fsxo", supported)                     \
@@ -71,6 +73,9 @@
     X(lchown, sys_lchown, "sdd", supported)                      \
     X(fchownat, sys_fchownat, "fsddx", supported)                \
     X(utimensat, sys_utimensat, "fspx", supported)               \
+    X(utime, sys_utime, "sp", supported)                         \
+    X(utimes, sys_utimes, "sp", supported)                       \
+    X(futimesat, sys_futimesat, "fsp", supported)                \
     X(truncate, sys_truncate, "sd", supported)                   \
     X(ftruncate, sys_ftruncate, "fd", supported)                 \
     X(umask, sys_umask, "o", supported)                          \
