@@ -25,6 +25,7 @@
     X(fallocate, sys_fallocate, "fxdd", partial)                 \
     X(open, sys_open, "sxo", supported)                          \
     X(openat, sys_openat, "fsxo", supported)                     \
+    X(openat2, sys_openat2, "fspu", supported)                   \
     X(creat, sys_creat, "so", supported)                         \
     X(close, sys_close, "f", supported)                          \
     X(close_range, sys_close_range, "uux", supported)            \
