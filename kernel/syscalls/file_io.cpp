@@ -18,31 +18,7 @@ namespace myst::kernel {
 
 namespace {
 
-struct IoVector {
-    uint64_t base;
-    uint64_t length;
-};
-
 constexpr size_t kCopyChunk = 1 << 20;
-
-// The program's struct iovec array: at most IOV_MAX entries whose lengths
-// add up to no more than SSIZE_MAX.
-Result<std::vector<IoVector>> read_io_vectors(Thread& thread, uint64_t address, int count) {
-    if (count < 0 || count > IOV_MAX)
-        return Error(EINVAL, "invalid iovec count");
-    std::vector<uint8_t> raw(static_cast<size_t>(count) * 16);
-    TRY(copy_from_user(thread, raw.data(), address, raw.size()));
-    std::vector<IoVector> vectors;
-    uint64_t total = 0;
-    for (int i = 0; i < count; ++i) {
-        IoVector vector{load_le<uint64_t>(&raw[i * 16]), load_le<uint64_t>(&raw[i * 16 + 8])};
-        if (vector.length > static_cast<uint64_t>(SSIZE_MAX) - total)
-            return Error(EINVAL, "iovec lengths overflow");
-        total += vector.length;
-        vectors.push_back(vector);
-    }
-    return vectors;
-}
 
 // One vectored transfer: the vectors in order, until one comes up short.
 Result<long> transfer_vectors(Thread& thread, fs::OpenFile& file,

@@ -15,6 +15,9 @@
     X(lseek, sys_lseek, "fdd", supported)                        \
     X(sendfile, sys_sendfile, "ffpu", supported)                 \
     X(copy_file_range, sys_copy_file_range, "fpfpux", supported) \
+    X(splice, sys_splice, "fpfpux", supported)                   \
+    X(tee, sys_tee, "ffux", supported)                           \
+    X(vmsplice, sys_vmsplice, "fpux", supported)                 \
     X(fsync, sys_fsync, "f", supported)                          \
     X(fdatasync, sys_fdatasync, "f", supported)                  \
     X(sync, sys_sync, "", supported)                             \
