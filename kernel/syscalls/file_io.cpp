@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/endian.h"
+#include "kernel/readiness.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
@@ -86,6 +87,27 @@ Result<size_t> write_fully(fs::OpenFile& file, std::span<const uint8_t> data,
         if (wrote == 0)
             break;
         done += wrote;
+    }
+    return done;
+}
+
+// Writes all of `data` at the file offset, waiting for room in a blocking
+// socket or pipe as write(2) does; an error after some bytes went ends it
+// with those.
+Result<size_t> write_fully_waiting(Thread& thread, fs::OpenFile& file,
+                                   std::span<const uint8_t> data) {
+    size_t done = 0;
+    while (done < data.size()) {
+        auto rest = data.subspan(done);
+        auto wrote = retry_until_ready(thread, file, POLLOUT, [&] { return file.write(rest); });
+        if (wrote.is_error()) {
+            if (done > 0)
+                break;
+            return wrote.release_error();
+        }
+        if (wrote.value() == 0)
+            break;
+        done += wrote.value();
     }
     return done;
 }
@@ -201,7 +223,7 @@ Result<long> sys_sendfile(Thread& thread, const SyscallArgs& args) {
         }
         if (got.value() == 0)
             break;
-        auto wrote = write_fully(*out, chunk.first(got.value()), std::nullopt);
+        auto wrote = write_fully_waiting(thread, *out, chunk.first(got.value()));
         if (wrote.is_error()) {
             if (total > 0)
                 break;

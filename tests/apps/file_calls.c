@@ -7,9 +7,11 @@
  * through their exit status, so nothing printed depends on scheduling. */
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/file.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -505,6 +507,71 @@ static int read_all(int fd, char* buffer, size_t size) {
     return (int)done;
 }
 
+struct drain {
+    int fd;
+    char* buffer;
+    size_t size;
+    size_t got;
+};
+
+static void* drain_socket(void* argument) {
+    struct drain* drain = argument;
+    drain->got = (size_t)read_all(drain->fd, drain->buffer, drain->size);
+    return NULL;
+}
+
+/* sendfile and splice into a blocking socket wait for room, as write does:
+ * more than the socket buffer holds goes out in one call while another
+ * thread reads. */
+static void check_socket_waits(int src, const char* data, char* back, size_t size) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        return;
+    struct drain drain = {sv[1], back, size, 0};
+    pthread_t reader;
+    memset(back, 0, size);
+    if (pthread_create(&reader, NULL, drain_socket, &drain) != 0)
+        return;
+    off_t off = 0;
+    ssize_t sent = sendfile(sv[0], src, &off, size);
+    pthread_join(reader, NULL);
+    CHECK(sent == (ssize_t)size && off == (off_t)size && drain.got == size &&
+              memcmp(back, data, size) == 0,
+          "sendfile of more than a socket buffer to a blocking socket sends it all");
+
+    int p[2];
+    if (pipe(p) != 0)
+        return;
+    memset(back, 0, size);
+    drain.got = 0;
+    if (pthread_create(&reader, NULL, drain_socket, &drain) != 0)
+        return;
+    loff_t in_off = 0;
+    size_t moved = 0;
+    while (moved < size) {
+        long in = syscall(SYS_splice, src, &in_off, p[1], NULL, size - moved, 0);
+        if (in <= 0)
+            break;
+        long left = in;
+        while (left > 0) {
+            long out = syscall(SYS_splice, p[0], NULL, sv[0], NULL, left, 0);
+            if (out <= 0)
+                break;
+            left -= out;
+            moved += (size_t)out;
+        }
+        if (left > 0)
+            break;
+    }
+    pthread_join(reader, NULL);
+    CHECK(moved == size && drain.got == size && memcmp(back, data, size) == 0,
+          "splice file -> pipe -> blocking socket moves it all");
+    close(p[0]);
+    close(p[1]);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void check_splice(void) {
     enum { kSize = 200000 };
     static char data[kSize], back[kSize];
@@ -607,6 +674,8 @@ static void check_splice(void) {
         close(sv[0]);
         close(sv[1]);
     }
+
+    check_socket_waits(src, data, back, kSize);
 
     /* tee: the input keeps its bytes. */
     int q[2];
