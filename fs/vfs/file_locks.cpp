@@ -11,14 +11,17 @@ bool overlaps(const RecordLock& a, const RecordLock& b) {
     return a.start < b.end && b.start < a.end;
 }
 
-// Removes the part of `owner`'s locks that lies in [start, end).
-void cut_range(std::vector<RecordLock>& locks, pid_t owner, uint64_t start, uint64_t end) {
+// Removes the part of `owner`'s locks that lies in [start, end); true when
+// some lock lost bytes.
+bool cut_range(std::vector<RecordLock>& locks, pid_t owner, uint64_t start, uint64_t end) {
     std::vector<RecordLock> kept;
+    bool cut = false;
     for (const RecordLock& lock : locks) {
         if (lock.owner != owner || lock.end <= start || end <= lock.start) {
             kept.push_back(lock);
             continue;
         }
+        cut = true;
         if (lock.start < start) {
             RecordLock left = lock;
             left.end = start;
@@ -31,6 +34,7 @@ void cut_range(std::vector<RecordLock>& locks, pid_t owner, uint64_t start, uint
         }
     }
     locks = std::move(kept);
+    return cut;
 }
 
 }  // namespace
@@ -130,12 +134,14 @@ Result<void> FileLocks::set(const Inode& inode, const RecordLock& lock) {
             return Error(EAGAIN, "range is locked by another process");
     }
     std::vector<RecordLock>& locks = m_locks[key];
-    cut_range(locks, lock.owner, lock.start, lock.end);
+    // Waiters care only about locks that shrink or go (a downgrade too).
+    const bool cut = cut_range(locks, lock.owner, lock.start, lock.end);
     if (lock.type != F_UNLCK)
         locks.push_back(lock);
     if (locks.empty())
         m_locks.erase(key);
-    m_state->changed_locked();
+    if (cut)
+        m_state->changed_locked();
     return {};
 }
 
@@ -144,19 +150,23 @@ void FileLocks::release(const Inode& inode, pid_t owner) {
     auto it = m_locks.find(key_of(inode));
     if (it == m_locks.end())
         return;
-    cut_range(it->second, owner, 0, UINT64_MAX);
+    // Every close(2) comes here: only a lock that went wakes the waiters.
+    const bool cut = cut_range(it->second, owner, 0, UINT64_MAX);
     if (it->second.empty())
         m_locks.erase(it);
-    m_state->changed_locked();
+    if (cut)
+        m_state->changed_locked();
 }
 
 void FileLocks::release_owner(pid_t owner) {
     std::lock_guard guard(m_state->lock);
+    bool cut = false;
     for (auto it = m_locks.begin(); it != m_locks.end();) {
-        cut_range(it->second, owner, 0, UINT64_MAX);
+        cut = cut_range(it->second, owner, 0, UINT64_MAX) || cut;
         it = it->second.empty() ? m_locks.erase(it) : std::next(it);
     }
-    m_state->changed_locked();
+    if (cut)
+        m_state->changed_locked();
 }
 
 Result<void> FileLocks::flock_lock(const LockKey& key, OpenFile& file, bool exclusive) {
