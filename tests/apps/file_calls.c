@@ -100,6 +100,33 @@ static int flock_child(int ready_fd) {
 
 static volatile sig_atomic_t alarm_count;
 static int unlock_in_handler = -1;
+static void arm_timer(int restart);
+
+static int set_record_lock(int fd, int command, short type) {
+    struct flock lock;
+    memset(&lock, 0, sizeof lock);
+    lock.l_type = type;
+    lock.l_whence = SEEK_SET;
+    return fcntl(fd, command, &lock);
+}
+
+/* The second process of the record-lock check: F_SETLK conflicts, a
+ * signal ends F_SETLKW, and F_SETLKW waits for the parent's unlock. */
+static int record_lock_child(int ready_fd) {
+    int fd = open(WORK "/lockfile", O_RDWR);
+    if (fd < 0)
+        return 2;
+    if (set_record_lock(fd, F_SETLK, F_WRLCK) != -1 || (errno != EAGAIN && errno != EACCES))
+        return 3;
+    arm_timer(0);
+    if (set_record_lock(fd, F_SETLKW, F_WRLCK) != -1 || errno != EINTR || alarm_count != 1)
+        return 4;
+    if (write(ready_fd, "r", 1) != 1)
+        return 5;
+    if (set_record_lock(fd, F_SETLKW, F_WRLCK) != 0)
+        return 6;
+    return 0;
+}
 
 static void on_alarm(int signal) {
     (void)signal;
@@ -116,6 +143,48 @@ static void arm_timer(int restart) {
     sigaction(SIGALRM, &action, NULL);
     struct itimerval timer = {{0, 0}, {0, 50000}};
     setitimer(ITIMER_REAL, &timer, NULL);
+}
+
+/* Runs this program again as `mode` with a pipe to say it is about to
+ * block; the parent lets go once it says so. Returns the child's status. */
+static int run_blocked_child(const char* mode, int (*unlock)(int), int holder) {
+    int ready[2];
+    if (pipe(ready) != 0)
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(ready[0]);
+        char fd_text[16];
+        snprintf(fd_text, sizeof fd_text, "%d", ready[1]);
+        char* args[] = {self, (char*)mode, fd_text, NULL};
+        execv(self, args);
+        _exit(127);
+    }
+    close(ready[1]);
+    char byte = 0;
+    int said = read(ready[0], &byte, 1) == 1 && byte == 'r';
+    close(ready[0]);
+    struct timespec pause = {0, 100000000};
+    nanosleep(&pause, NULL);
+    int unlocked = unlock(holder) == 0;
+    int status = run_child_status(pid);
+    return said && unlocked ? status : 50 + status;
+}
+
+static int record_unlock(int fd) {
+    return set_record_lock(fd, F_SETLK, F_UNLCK);
+}
+
+static void check_record_locks(void) {
+    int holder = open(WORK "/lockfile", O_RDWR);
+    CHECK(set_record_lock(holder, F_SETLK, F_WRLCK) == 0, "F_SETLK write lock");
+    int status = run_blocked_child("record-lock-child", record_unlock, holder);
+    CHECK(status == 0,
+          "another process: F_SETLK conflicts, a signal ends F_SETLKW, F_SETLKW waits for the "
+          "unlock (step %d)",
+          status);
+    close(holder);
 }
 
 static void check_flock(void) {
@@ -728,6 +797,8 @@ static void check_splice(void) {
 int main(int argc, char** argv) {
     if (argc == 3 && strcmp(argv[1], "flock-child") == 0)
         return flock_child(atoi(argv[2]));
+    if (argc == 3 && strcmp(argv[1], "record-lock-child") == 0)
+        return record_lock_child(atoi(argv[2]));
     ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
     if (length < 0) {
         printf("FAIL: readlink /proc/self/exe\n");
@@ -739,6 +810,7 @@ int main(int argc, char** argv) {
     remove_tree(WORK);
     mkdir(WORK, 0755);
     check_flock();
+    check_record_locks();
     check_times();
     check_readahead_sync();
     check_openat2();
