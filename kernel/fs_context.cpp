@@ -28,6 +28,13 @@ void FsContext::set_cwd(fs::PathRef cwd) {
     m_cwd = std::move(cwd);
 }
 
+void FsContext::set_root(fs::PathRef root) {
+    fs::PathRef old;  // released after the lock
+    std::lock_guard guard(m_lock);
+    old = std::move(m_root);
+    m_root = std::move(root);
+}
+
 std::unique_ptr<FsContext> FsContext::clone() const {
     auto copy = std::make_unique<FsContext>(root(), cwd());
     copy->m_umask = umask();

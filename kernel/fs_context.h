@@ -25,6 +25,8 @@ struct FsContext {
     fs::PathRef root() const;
     fs::PathRef cwd() const;
     void set_cwd(fs::PathRef cwd);
+    // chroot(2): absolute paths start at `root` and ".." stops there.
+    void set_root(fs::PathRef root);
     mode_t umask() const { return m_umask.load(); }
     // umask(2): sets the mask, returns the old one.
     mode_t exchange_umask(mode_t mask) { return m_umask.exchange(mask & 0777); }

@@ -1,5 +1,9 @@
 #include "kernel/kernel_instance.h"
 
+#include <linux/futex.h>
+
+#include <climits>
+
 #include "entry/entry.h"
 #include "fs/procfs/process_info.h"
 #include "fs/vfs/vfs.h"
@@ -82,6 +86,15 @@ public:
         Process& process = *TRY(find(pid));
         return process.fs().cwd()->to_string(process.fs().root().get());
     }
+    Result<std::string> root_path(pid_t pid) override {
+        fs::PathRef root = TRY(find(pid))->fs().root();
+        Process& reader = *TRY(find(current_pid()));
+        return root->to_string(reader.fs().root().get());
+    }
+    fs::PathRef root_node(pid_t pid) override {
+        auto process = find(pid);
+        return process.is_error() ? nullptr : process.value()->fs().root();
+    }
     Result<std::string> maps(pid_t pid) override {
         Process& process = *TRY(find(pid));
         return process.ended ? std::string() : m_kernel.memory().format_maps(process.space);
@@ -148,6 +161,10 @@ Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
         [&pipes = kernel->m_pipes, &target](const fs::PathRef& node, int flags) {
             return open_fifo(pipes, target, node, flags);
         });
+    // A file lock that goes wakes the threads blocked in F_SETLKW or flock.
+    kernel->m_vfs->locks().set_waker([&target](uint32_t* word) {
+        (void)target.futex(word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0, nullptr);
+    });
     kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel);
     kernel->m_shared_memory = std::make_unique<SharedMemoryRegistry>(target, *kernel->m_memory,
                                                                      fs::clock_from_target(target));

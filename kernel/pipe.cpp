@@ -145,6 +145,22 @@ Result<size_t> Pipe::read(std::span<uint8_t> buffer) {
     return count;
 }
 
+Result<size_t> Pipe::peek(std::span<uint8_t> buffer) {
+    std::lock_guard guard(m_lock);
+    if (buffer.empty())
+        return 0;
+    if (m_size == 0) {
+        if (m_writers == 0)
+            return 0;
+        return Error(EAGAIN, "pipe is empty");
+    }
+    const size_t count = std::min(buffer.size(), m_size);
+    const size_t first = std::min(count, m_capacity - m_head);
+    std::memcpy(buffer.data(), &m_buffer[m_head], first);
+    std::memcpy(buffer.data() + first, &m_buffer[0], count - first);
+    return count;
+}
+
 void Pipe::append_locked(std::span<const uint8_t> data, bool packets) {
     const size_t tail = (m_head + m_size) % m_capacity;
     const size_t first = std::min(data.size(), m_capacity - tail);

@@ -106,6 +106,14 @@ public:
     // at most PIPE_BUF bytes, and a read returns at most one packet.
     Result<size_t> write(std::span<const uint8_t> data, bool packets = false);
     size_t bytes_available() { return read_locked(m_size); }
+    // Copies up to buffer.size() of the oldest bytes without taking them
+    // (tee(2)); 0 at end of file, EAGAIN when empty while a writer remains.
+    Result<size_t> peek(std::span<uint8_t> buffer);
+    // The bytes a write may put in now (splice(2) moves no more).
+    size_t free_space() {
+        std::lock_guard guard(m_lock);
+        return free_space_locked();
+    }
 
     size_t capacity() { return read_locked(m_capacity); }
     // F_SETPIPE_SZ: Linux's rounding (a power-of-two number of pages),

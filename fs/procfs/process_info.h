@@ -65,6 +65,11 @@ public:
     virtual Result<std::string> executable_path(pid_t pid) = 0;
     // /proc/<pid>/cwd.
     virtual Result<std::string> cwd_path(pid_t pid) = 0;
+    // /proc/<pid>/root (chroot(2)): the process's root as the calling
+    // process sees it, and the node following the link leads to (null:
+    // the VFS root).
+    virtual Result<std::string> root_path(pid_t) { return std::string("/"); }
+    virtual PathRef root_node(pid_t) { return nullptr; }
     // /proc/<pid>/maps, complete text in Linux's format.
     virtual Result<std::string> maps(pid_t pid) = 0;
     // /proc/<pid>/cmdline and environ: the strings, each NUL-terminated.

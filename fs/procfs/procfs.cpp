@@ -197,6 +197,17 @@ private:
     int m_fd;
 };
 
+// /proc/<pid>/root: a link to the process's root directory (chroot(2)),
+// followed to the directory itself rather than by its name, as Linux's
+// magic links are.
+class RootLink final : public ProcessInode {
+public:
+    RootLink(ProcFileSystem& fs, pid_t pid) : ProcessInode(fs, pid, Kind::root, S_IFLNK | 0777) {}
+
+    Result<std::string> read_link() override { return m_fs.processes.root_path(m_pid); }
+    PathRef magic_link_target(const PathRef&) override { return m_fs.processes.root_node(m_pid); }
+};
+
 class FdDirectory final : public ProcessInode {
 public:
     FdDirectory(ProcFileSystem& fs, pid_t pid)
@@ -322,8 +333,7 @@ public:
             return text_file(m_fs, ino(Kind::mounts), 0444,
                              [&fs = m_fs] { return fs.mounts_text(); });
         if (name == "root")
-            return symlink_to(m_fs, ino(Kind::root),
-                              []() -> Result<std::string> { return std::string("/"); });
+            return std::shared_ptr<Inode>(std::make_shared<RootLink>(m_fs, pid));
         if (name == "stat")
             return text_file(m_fs, ino(Kind::stat), 0444,
                              [&processes, pid]() -> Result<std::string> {

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "base/endian.h"
+#include "fs/vfs/file_locks.h"
 
 namespace myst::fs {
 
@@ -53,6 +54,12 @@ size_t encode_dirent(std::span<uint8_t> buffer, DirentFormat format, const Direc
 }
 
 OpenFile::OpenFile(int flags) : m_flags((flags & O_PATH) ? O_PATH : (flags & kKeptFlags)) {}
+
+OpenFile::~OpenFile() = default;
+
+void OpenFile::hold_flock(std::unique_ptr<FlockHold> hold) {
+    m_flock_hold = std::move(hold);
+}
 
 void OpenFile::set_status_flags(int flags) {
     int old = m_flags.load();

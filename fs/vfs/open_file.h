@@ -24,6 +24,8 @@
 
 namespace myst::fs {
 
+class FlockHold;  // fs/vfs/file_locks.h
+
 enum class DirentFormat {
     linux_dirent64,  // getdents64(2)
     linux_dirent,    // getdents(2): d_type in the record's last byte
@@ -52,7 +54,7 @@ public:
     // `flags` as open(2) got them; only the access mode and the status flags
     // F_GETFL reports are kept.
     explicit OpenFile(int flags);
-    virtual ~OpenFile() = default;
+    virtual ~OpenFile();
     OpenFile(const OpenFile&) = delete;
     OpenFile& operator=(const OpenFile&) = delete;
 
@@ -115,8 +117,13 @@ public:
     virtual PathRef path() const { return nullptr; }
     std::shared_ptr<Inode> inode() const;
 
+    // flock(2): the lock this description holds goes with it (FileLocks).
+    bool holds_flock() const { return m_flock_hold != nullptr; }
+    void hold_flock(std::unique_ptr<FlockHold> hold);
+
 private:
     std::atomic<int> m_flags;
+    std::unique_ptr<FlockHold> m_flock_hold;
 };
 
 // An open inode: regular files, directories, devices and symlinks (O_PATH).

@@ -161,12 +161,40 @@ PathRef Vfs::enter(const PathRef& parent, std::string name, std::shared_ptr<Inod
     return std::make_shared<PathNode>(parent, std::move(name), std::move(inode), std::move(mount));
 }
 
-PathRef Vfs::parent_of(const Lookup& at, const PathRef& node) const {
+Result<PathRef> Vfs::parent_of(const Lookup& at, const PathRef& node) const {
+    if ((at.resolve & resolve_beneath) && at.start && node->same_as(*at.start))
+        return Error(EXDEV, "RESOLVE_BENEATH: \"..\" leaves the starting directory");
     // ".." at the process root (or the VFS root) stays there; at a mount's
     // root the chain leads to the mount point's parent.
     if (!node->parent() || (at.root && node->same_as(*at.root)))
         return node;
+    if ((at.resolve & resolve_no_xdev) && node->parent()->mount() != node->mount())
+        return Error(EXDEV, "RESOLVE_NO_XDEV: \"..\" leaves a mount");
     return node->parent();
+}
+
+Result<void> Vfs::check_link_allowed(const Lookup& at, const PathRef& link, const PathRef& magic,
+                                     std::string_view target) const {
+    if (!at.resolve)
+        return {};
+    if (at.resolve & resolve_no_symlinks)
+        return Error(ELOOP, "RESOLVE_NO_SYMLINKS: a symbolic link");
+    if (magic) {
+        if (at.resolve & resolve_no_magiclinks)
+            return Error(ELOOP, "RESOLVE_NO_MAGICLINKS: a magic link");
+        if (at.resolve & (resolve_beneath | resolve_in_root))
+            return Error(EXDEV, "a magic link in a scoped resolution");
+        if ((at.resolve & resolve_no_xdev) && magic->mount() != link->mount())
+            return Error(EXDEV, "RESOLVE_NO_XDEV: a magic link to another mount");
+        return {};
+    }
+    if (!target.empty() && target.front() == '/') {
+        if (at.resolve & resolve_beneath)
+            return Error(EXDEV, "RESOLVE_BENEATH: an absolute symbolic link");
+        if ((at.resolve & resolve_no_xdev) && at.root && at.root->mount() != link->mount())
+            return Error(EXDEV, "RESOLVE_NO_XDEV: an absolute symbolic link to another mount");
+    }
+    return {};
 }
 
 Result<PathRef> Vfs::child(const PathRef& parent, const std::string& name) const {
@@ -177,9 +205,12 @@ Result<PathRef> Vfs::child(const PathRef& parent, const std::string& name) const
 Result<PathRef> Vfs::follow_link(const Lookup& at, const PathRef& link, int& links) const {
     if (++links > kMaxSymlinks)
         return Error(ELOOP, "too many levels of symbolic links");
-    if (PathRef magic = link->inode()->magic_link_target(link))
+    if (PathRef magic = link->inode()->magic_link_target(link)) {
+        TRY(check_link_allowed(at, link, magic, {}));
         return magic;
+    }
     std::string target = TRY(link->inode()->read_link());
+    TRY(check_link_allowed(at, link, nullptr, target));
     if (target.empty())
         return Error(ENOENT, "symbolic link with an empty target");
     // A relative target starts in the directory that holds the link.
@@ -189,6 +220,8 @@ Result<PathRef> Vfs::follow_link(const Lookup& at, const PathRef& link, int& lin
 Result<PathRef> Vfs::walk(const Lookup& at, const PathRef& start, std::string_view path,
                           bool follow, int& links) const {
     TRY(check_path(path));
+    if (path.front() == '/' && (at.resolve & resolve_beneath))
+        return Error(EXDEV, "RESOLVE_BENEATH: an absolute path");
     PathRef node = path.front() == '/' ? at.root : start;
     if (!node)
         return Error(ENOENT, "no starting directory");
@@ -207,12 +240,14 @@ Result<PathRef> Vfs::walk(const Lookup& at, const PathRef& start, std::string_vi
         if (name == ".")
             continue;
         if (name == "..") {
-            node = parent_of(at, node);
+            node = TRY(parent_of(at, node));
             continue;
         }
         if (name.size() > NAME_MAX)
             return Error(ENAMETOOLONG, "file name is longer than NAME_MAX");
         PathRef next = TRY(child(node, std::string(name)));
+        if ((at.resolve & resolve_no_xdev) && next->mount() != node->mount())
+            return Error(EXDEV, "RESOLVE_NO_XDEV: a mount point");
         // A trailing slash asks for a directory, so it follows the link
         // even under AT_SYMLINK_NOFOLLOW.
         if (next->inode()->is_symlink() && (!last || follow || trailing_slash))
@@ -232,6 +267,8 @@ Result<PathRef> Vfs::resolve(const Lookup& at, std::string_view path, bool follo
 Result<Vfs::ParentAndName> Vfs::walk_parent(const Lookup& at, const PathRef& start,
                                             std::string_view path, int& links) const {
     TRY(check_path(path));
+    if (path.front() == '/' && (at.resolve & resolve_beneath))
+        return Error(EXDEV, "RESOLVE_BENEATH: an absolute path");
     size_t end = path.size();
     while (end > 0 && path[end - 1] == '/')
         --end;

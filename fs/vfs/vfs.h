@@ -27,11 +27,23 @@
 
 namespace myst::fs {
 
+// openat2(2)'s RESOLVE_* restrictions on a resolution (Lookup::resolve),
+// with Linux's values.
+enum ResolveFlags : unsigned {
+    resolve_no_xdev = 0x01,        // crossing a mount, either way: EXDEV
+    resolve_no_magiclinks = 0x02,  // a /proc magic link: ELOOP
+    resolve_no_symlinks = 0x04,    // any symlink followed: ELOOP
+    resolve_beneath = 0x08,        // leaving `start` (absolute, "..", magic link): EXDEV
+    resolve_in_root = 0x10,        // `start` is the root too (the caller sets both);
+                                   // magic links are EXDEV
+};
+
 // Where a path resolution starts and who performs it.
 struct Lookup {
     PathRef root;   // the process root: "/" starts here and ".." stops here
     PathRef start;  // relative paths start here: the cwd or a dirfd's directory
     Identity identity;
+    unsigned resolve = 0;  // ResolveFlags
 };
 
 struct MountInfo {
@@ -135,7 +147,12 @@ private:
     // The node for `name` in `parent`, entering the file system mounted on
     // it if there is one.
     PathRef enter(const PathRef& parent, std::string name, std::shared_ptr<Inode> inode) const;
-    PathRef parent_of(const Lookup& at, const PathRef& node) const;
+    // ".." of `node` (EXDEV where Lookup::resolve forbids leaving it).
+    Result<PathRef> parent_of(const Lookup& at, const PathRef& node) const;
+    // Whether Lookup::resolve lets the walk follow `link` (to `magic`, a
+    // magic link's node, or else to `target`): ELOOP or EXDEV if not.
+    Result<void> check_link_allowed(const Lookup& at, const PathRef& link, const PathRef& magic,
+                                    std::string_view target) const;
     // Looks `name` up in `parent` (ENOENT, or the child's node).
     Result<PathRef> child(const PathRef& parent, const std::string& name) const;
     // Where a new entry named by `path` goes: EEXIST when the name is taken

@@ -133,9 +133,11 @@ Result<std::shared_ptr<OpenFile>> Vfs::open(const Lookup& at, std::string_view p
             if (++links > kMaxSymlinks)
                 return Error(ELOOP, "too many levels of symbolic links");
             if (PathRef magic = node->inode()->magic_link_target(node)) {
+                TRY(check_link_allowed(at, node, magic, {}));
                 node = magic;
             } else {
                 current = TRY(node->inode()->read_link());
+                TRY(check_link_allowed(at, node, nullptr, current));
                 if (current.empty())
                     return Error(ENOENT, "symbolic link with an empty target");
                 start = node->parent();

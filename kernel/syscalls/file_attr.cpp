@@ -1,5 +1,7 @@
 // Attributes: modes, owners, times, sizes and the umask.
 #include <fcntl.h>
+#include <sys/time.h>
+#include <utime.h>
 
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
@@ -82,26 +84,76 @@ Result<long> sys_fchownat(Thread& thread, const SyscallArgs& args) {
     return change_owner(thread, node, args.raw[2], args.raw[3]);
 }
 
+namespace {
+
+// Sets the times of what (dirfd, path) names, or of dirfd itself for a
+// null path (futimens, futimesat with a null path): null `times` is both
+// now, which the owner or anyone who may write may do (else EACCES);
+// other times need the owner (else EPERM).
+Result<long> set_times_at(Thread& thread, int dirfd, uint64_t path_address,
+                          const struct timespec* times, int flags) {
+    fs::PathRef node;
+    if (path_address == 0) {
+        if (dirfd == AT_FDCWD)
+            return Error(EFAULT, "null path");
+        node = TRY(node_of_descriptor(thread, dirfd));
+    } else {
+        node = TRY(resolve_at(thread, dirfd, path_address, flags, effective_identity(thread)));
+    }
+    TRY(vfs_of(thread).set_times(node, times, effective_identity(thread)));
+    return 0;
+}
+
+// utimes(2) and futimesat(2): struct timeval pairs, whose microseconds
+// must lie in [0, 1000000) (EINVAL).
+Result<long> set_times_from_timevals(Thread& thread, int dirfd, uint64_t path_address,
+                                     uint64_t times_address) {
+    if (times_address == 0)
+        return set_times_at(thread, dirfd, path_address, nullptr, 0);
+    struct timeval given[2];
+    TRY(copy_from_user(thread, given, times_address, sizeof(given)));
+    struct timespec times[2];
+    for (int i = 0; i < 2; ++i) {
+        if (given[i].tv_usec < 0 || given[i].tv_usec >= 1000000)
+            return Error(EINVAL, "invalid microseconds");
+        times[i] = {given[i].tv_sec, given[i].tv_usec * 1000};
+    }
+    return set_times_at(thread, dirfd, path_address, times, 0);
+}
+
+}  // namespace
+
 // Utimensat implements Linux syscall utimensat(2) (and futimens: a null path).
 Result<long> sys_utimensat(Thread& thread, const SyscallArgs& args) {
     const int flags = args.integer(3);
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return Error(EINVAL, "invalid utimensat flags");
-    fs::PathRef node;
-    if (args.address(1) == 0) {
-        if (args.fd(0) == AT_FDCWD)
-            return Error(EFAULT, "null path");
-        node = TRY(node_of_descriptor(thread, args.fd(0)));
-    } else {
-        node =
-            TRY(resolve_at(thread, args.fd(0), args.address(1), flags, effective_identity(thread)));
-    }
     struct timespec times[2];
     const bool given = args.address(2) != 0;
     if (given)
         TRY(copy_from_user(thread, times, args.address(2), sizeof(times)));
-    TRY(vfs_of(thread).set_times(node, given ? times : nullptr, effective_identity(thread)));
-    return 0;
+    return set_times_at(thread, args.fd(0), args.address(1), given ? times : nullptr, flags);
+}
+
+// Utime implements Linux syscall utime(2): whole seconds, or now for a
+// null struct utimbuf.
+Result<long> sys_utime(Thread& thread, const SyscallArgs& args) {
+    if (args.address(1) == 0)
+        return set_times_at(thread, AT_FDCWD, args.address(0), nullptr, 0);
+    struct utimbuf given = TRY(read_user<struct utimbuf>(thread, args.address(1)));
+    struct timespec times[2] = {{given.actime, 0}, {given.modtime, 0}};
+    return set_times_at(thread, AT_FDCWD, args.address(0), times, 0);
+}
+
+// Utimes implements Linux syscall utimes(2).
+Result<long> sys_utimes(Thread& thread, const SyscallArgs& args) {
+    return set_times_from_timevals(thread, AT_FDCWD, args.address(0), args.address(1));
+}
+
+// Futimesat implements Linux syscall futimesat(2): utimes(2) relative to
+// a directory descriptor; a null path changes the descriptor's file.
+Result<long> sys_futimesat(Thread& thread, const SyscallArgs& args) {
+    return set_times_from_timevals(thread, args.fd(0), args.address(1), args.address(2));
 }
 
 // Truncate implements Linux syscall truncate(2).

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "base/endian.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
 #include "kernel/process.h"
@@ -117,6 +118,23 @@ Result<std::shared_ptr<fs::OpenFile>> io_file_of(Thread& thread, int fd) {
     if (file->is_path_only())
         return Error(EBADF, "descriptor opened with O_PATH");
     return file;
+}
+
+Result<std::vector<IoVector>> read_io_vectors(Thread& thread, uint64_t address, int count) {
+    if (count < 0 || count > IOV_MAX)
+        return Error(EINVAL, "invalid iovec count");
+    std::vector<uint8_t> raw(static_cast<size_t>(count) * 16);
+    TRY(copy_from_user(thread, raw.data(), address, raw.size()));
+    std::vector<IoVector> vectors;
+    uint64_t total = 0;
+    for (int i = 0; i < count; ++i) {
+        IoVector vector{load_le<uint64_t>(&raw[i * 16]), load_le<uint64_t>(&raw[i * 16 + 8])};
+        if (vector.length > static_cast<uint64_t>(SSIZE_MAX) - total)
+            return Error(EINVAL, "iovec lengths overflow");
+        total += vector.length;
+        vectors.push_back(vector);
+    }
+    return vectors;
 }
 
 Result<fs::Lookup> lookup_at(Thread& thread, int dirfd, std::string_view path,

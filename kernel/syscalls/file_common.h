@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "fs/vfs/vfs.h"
@@ -37,6 +38,15 @@ Result<std::shared_ptr<fs::OpenFile>> io_file_of(Thread& thread, int fd);
 Result<fs::Lookup> lookup_at(Thread& thread, int dirfd, std::string_view path,
                              const fs::Identity& who);
 Result<fs::Lookup> lookup_at(Thread& thread, int dirfd, std::string_view path);
+
+// One struct iovec of the program.
+struct IoVector {
+    uint64_t base;
+    uint64_t length;
+};
+// The program's struct iovec array: at most IOV_MAX entries whose lengths
+// add up to no more than SSIZE_MAX (else EINVAL).
+Result<std::vector<IoVector>> read_io_vectors(Thread& thread, uint64_t address, int count);
 
 // A path argument; the empty path is ENOENT unless `allow_empty`.
 Result<std::string> path_argument(Thread& thread, uint64_t address, bool allow_empty = false);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernel/process.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
@@ -84,6 +85,23 @@ Result<long> sys_fchdir(Thread& thread, const SyscallArgs& args) {
     if (!node)
         return Error(ENOTDIR, "not a directory");
     return change_directory(thread, node);
+}
+
+// Chroot implements Linux syscall chroot(2): the directory becomes the
+// process's root, where absolute paths start and ".." stops; the working
+// directory stays where it is, as on Linux. Lookup errors (ENOENT, ENOTDIR)
+// and a missing search permission (EACCES) come before the privilege check
+// (EPERM without CAP_SYS_CHROOT, which only euid 0 has here), in Linux's order.
+Result<long> sys_chroot(Thread& thread, const SyscallArgs& args) {
+    fs::PathRef node =
+        TRY(resolve_at(thread, AT_FDCWD, args.address(0), 0, effective_identity(thread)));
+    if (!node->inode()->is_directory())
+        return Error(ENOTDIR, "not a directory");
+    TRY(vfs_of(thread).check_access(node, X_OK, effective_identity(thread)));
+    if (thread.process().credentials().euid != 0)
+        return Error(EPERM, "chroot needs CAP_SYS_CHROOT");
+    fs_context_of(thread).set_root(std::move(node));
+    return 0;
 }
 
 // Mkdir implements Linux syscall mkdir(2).

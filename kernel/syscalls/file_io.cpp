@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/endian.h"
+#include "kernel/readiness.h"
 #include "kernel/signal_delivery.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
@@ -18,31 +19,7 @@ namespace myst::kernel {
 
 namespace {
 
-struct IoVector {
-    uint64_t base;
-    uint64_t length;
-};
-
 constexpr size_t kCopyChunk = 1 << 20;
-
-// The program's struct iovec array: at most IOV_MAX entries whose lengths
-// add up to no more than SSIZE_MAX.
-Result<std::vector<IoVector>> read_io_vectors(Thread& thread, uint64_t address, int count) {
-    if (count < 0 || count > IOV_MAX)
-        return Error(EINVAL, "invalid iovec count");
-    std::vector<uint8_t> raw(static_cast<size_t>(count) * 16);
-    TRY(copy_from_user(thread, raw.data(), address, raw.size()));
-    std::vector<IoVector> vectors;
-    uint64_t total = 0;
-    for (int i = 0; i < count; ++i) {
-        IoVector vector{load_le<uint64_t>(&raw[i * 16]), load_le<uint64_t>(&raw[i * 16 + 8])};
-        if (vector.length > static_cast<uint64_t>(SSIZE_MAX) - total)
-            return Error(EINVAL, "iovec lengths overflow");
-        total += vector.length;
-        vectors.push_back(vector);
-    }
-    return vectors;
-}
 
 // One vectored transfer: the vectors in order, until one comes up short.
 Result<long> transfer_vectors(Thread& thread, fs::OpenFile& file,
@@ -110,6 +87,27 @@ Result<size_t> write_fully(fs::OpenFile& file, std::span<const uint8_t> data,
         if (wrote == 0)
             break;
         done += wrote;
+    }
+    return done;
+}
+
+// Writes all of `data` at the file offset, waiting for room in a blocking
+// socket or pipe as write(2) does; an error after some bytes went ends it
+// with those.
+Result<size_t> write_fully_waiting(Thread& thread, fs::OpenFile& file,
+                                   std::span<const uint8_t> data) {
+    size_t done = 0;
+    while (done < data.size()) {
+        auto rest = data.subspan(done);
+        auto wrote = retry_until_ready(thread, file, POLLOUT, [&] { return file.write(rest); });
+        if (wrote.is_error()) {
+            if (done > 0)
+                break;
+            return wrote.release_error();
+        }
+        if (wrote.value() == 0)
+            break;
+        done += wrote.value();
     }
     return done;
 }
@@ -225,7 +223,7 @@ Result<long> sys_sendfile(Thread& thread, const SyscallArgs& args) {
         }
         if (got.value() == 0)
             break;
-        auto wrote = write_fully(*out, chunk.first(got.value()), std::nullopt);
+        auto wrote = write_fully_waiting(thread, *out, chunk.first(got.value()));
         if (wrote.is_error()) {
             if (total > 0)
                 break;
@@ -327,6 +325,42 @@ Result<long> sys_fadvise64(Thread& thread, const SyscallArgs& args) {
     const int advice = args.integer(3);
     if (args.offset(2) < 0 || advice < POSIX_FADV_NORMAL || advice > POSIX_FADV_NOREUSE)
         return Error(EINVAL, "invalid advice");
+    return 0;
+}
+
+// Readahead implements Linux syscall readahead(2): files here are in
+// memory or read through the block stack's own read-ahead cache, so once
+// the descriptor is checked (EBADF unless open for reading, EINVAL unless a
+// regular file) there is nothing to load ahead.
+Result<long> sys_readahead(Thread& thread, const SyscallArgs& args) {
+    std::shared_ptr<fs::OpenFile> file = TRY(readable_file(thread, args.fd(0)));
+    std::shared_ptr<fs::Inode> inode = file->inode();
+    if (!inode || !inode->is_regular())
+        return Error(EINVAL, "readahead needs a regular file");
+    if (args.offset(2) < 0)
+        return Error(EINVAL, "count past the largest file offset");
+    return 0;
+}
+
+// SyncFileRange implements Linux syscall sync_file_range(2): the range and
+// flags are checked as Linux does (EINVAL, then ESPIPE for anything but
+// regular files, directories, symlinks and block devices); a write of a
+// regular file's range pushes the whole file as fsync does (hostfs), the
+// only write-back the file systems here have.
+Result<long> sys_sync_file_range(Thread& thread, const SyscallArgs& args) {
+    constexpr uint64_t kValidFlags =
+        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    std::shared_ptr<fs::OpenFile> file = TRY(io_file_of(thread, args.fd(0)));
+    const int64_t offset = args.offset(1);
+    const int64_t count = args.offset(2);
+    if ((args.raw[3] & ~kValidFlags) || offset < 0 || count < 0 || offset > INT64_MAX - count)
+        return Error(EINVAL, "invalid sync_file_range arguments");
+    struct stat st = TRY(file->stat());
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode) &&
+        !S_ISLNK(st.st_mode))
+        return Error(ESPIPE, "sync_file_range on a pipe, socket or device");
+    if (S_ISREG(st.st_mode) && (args.raw[3] & SYNC_FILE_RANGE_WRITE))
+        TRY(file->sync());
     return 0;
 }
 

@@ -1,9 +1,15 @@
 // Opening, closing and duplicating descriptors, and fcntl(2).
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/file.h>
 
+#include <algorithm>
 #include <limits>
+#include <vector>
 
+#include "kernel/kernel.h"
 #include "kernel/process.h"
+#include "kernel/signal_delivery.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/syscalls/pipe_control.h"
@@ -14,15 +20,88 @@ namespace myst::kernel {
 
 namespace {
 
-Result<long> open_at(Thread& thread, int dirfd, uint64_t path_address, int flags, mode_t mode) {
-    std::string path = TRY(path_argument(thread, path_address));
-    fs::Lookup at = TRY(lookup_at(thread, dirfd, path));
+constexpr unsigned kResolveCached = 0x20;  // RESOLVE_CACHED
+
+// Opens `path` from `at` and gives it a descriptor.
+Result<long> open_from(Thread& thread, const fs::Lookup& at, std::string_view path, int flags,
+                       mode_t mode) {
     FsContext& context = fs_context_of(thread);
     if (flags & O_CREAT)
         mode &= ~context.umask();
     std::shared_ptr<fs::OpenFile> file = TRY(vfs_of(thread).open(at, path, flags, mode & 07777));
     TRY(wait_for_fifo_peer(thread, *file));
     return TRY(context.fds.allocate(std::move(file), flags & O_CLOEXEC));
+}
+
+Result<long> open_at(Thread& thread, int dirfd, uint64_t path_address, int flags, mode_t mode) {
+    std::string path = TRY(path_argument(thread, path_address));
+    fs::Lookup at = TRY(lookup_at(thread, dirfd, path));
+    return open_from(thread, at, path, flags, mode);
+}
+
+// openat2(2)'s struct open_how (OPEN_HOW_SIZE_VER0: 24 bytes).
+struct OpenHow {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+
+// The program's struct open_how of `size` bytes: EINVAL below the first
+// version, E2BIG above a page or when bytes past the fields this kernel
+// knows are not zero (copy_struct_from_user).
+Result<OpenHow> read_open_how(Thread& thread, uint64_t address, uint64_t size) {
+    if (size < sizeof(OpenHow))
+        return Error(EINVAL, "struct open_how too small");
+    if (size > 4096)
+        return Error(E2BIG, "struct open_how larger than a page");
+    OpenHow how = TRY(read_user<OpenHow>(thread, address));
+    if (size > sizeof(OpenHow)) {
+        std::vector<uint8_t> rest(size - sizeof(OpenHow));
+        TRY(copy_from_user(thread, rest.data(), address + sizeof(OpenHow), rest.size()));
+        if (std::any_of(rest.begin(), rest.end(), [](uint8_t byte) { return byte != 0; }))
+            return Error(E2BIG, "unknown struct open_how fields are set");
+    }
+    return how;
+}
+
+// Linux's build_open_flags() checks for openat2(2), which unlike open(2)
+// refuses what it does not know.
+Result<void> check_open_how(const OpenHow& how) {
+    constexpr uint64_t kLargeFile = 0100000;  // the kernel's O_LARGEFILE (glibc's is 0)
+    constexpr uint64_t kTmpFile = 020000000;  // __O_TMPFILE
+    constexpr uint64_t kValidFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND |
+                                     O_NONBLOCK | O_DSYNC | FASYNC | O_DIRECT | kLargeFile |
+                                     O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC |
+                                     O_PATH | kTmpFile;
+    constexpr uint64_t kValidResolve = fs::resolve_no_xdev | fs::resolve_no_magiclinks |
+                                       fs::resolve_no_symlinks | fs::resolve_beneath |
+                                       fs::resolve_in_root | kResolveCached;
+    if (how.flags & ~kValidFlags)
+        return Error(EINVAL, "unknown open flags");
+    if (how.resolve & ~kValidResolve)
+        return Error(EINVAL, "unknown RESOLVE_ flags");
+    if ((how.resolve & fs::resolve_beneath) && (how.resolve & fs::resolve_in_root))
+        return Error(EINVAL, "RESOLVE_BENEATH with RESOLVE_IN_ROOT");
+    if (how.flags & (O_CREAT | kTmpFile)) {
+        if (how.mode & ~static_cast<uint64_t>(07777))
+            return Error(EINVAL, "mode has bits beyond 07777");
+    } else if (how.mode != 0) {
+        return Error(EINVAL, "mode without O_CREAT or O_TMPFILE");
+    }
+    if (how.flags & kTmpFile) {
+        if ((how.flags & O_TMPFILE) != static_cast<uint64_t>(O_TMPFILE))
+            return Error(EINVAL, "O_TMPFILE without O_DIRECTORY");
+        if ((how.flags & O_ACCMODE) == O_RDONLY)
+            return Error(EINVAL, "O_TMPFILE needs write access");
+    }
+    if ((how.flags & O_PATH) &&
+        (how.flags & ~static_cast<uint64_t>(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)))
+        return Error(EINVAL, "O_PATH with other flags");
+    // RESOLVE_CACHED promises not to block on I/O, so Linux refuses what
+    // would write; lookups here never leave memory, so the rest is served.
+    if ((how.resolve & kResolveCached) && (how.flags & (O_TRUNC | O_CREAT | kTmpFile)))
+        return Error(EAGAIN, "RESOLVE_CACHED with O_CREAT, O_TRUNC or O_TMPFILE");
+    return {};
 }
 
 // The byte range a struct flock names, relative to its l_whence.
@@ -53,6 +132,21 @@ Result<fs::RecordLock> lock_range(fs::OpenFile& file, const struct flock& reques
     lock.start = static_cast<uint64_t>(start);
     lock.end = length == 0 ? UINT64_MAX : lock.start + static_cast<uint64_t>(length);
     return lock;
+}
+
+// Sleeps (interruptibly, without the kernel lock) until some file lock
+// goes or shrinks after the caller read `seen` from FileLocks::changes():
+// a blocked F_SETLKW or flock(2) then tries again. EINTR when a signal
+// must be handled (the call restarts under SA_RESTART, see
+// kernel/syscall_restart.cpp).
+Result<void> wait_for_lock_change(Thread& thread, uint32_t seen) {
+    const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
+    BlockingScope waiting(thread.kernel().lock());
+    auto woken = thread.kernel().target().futex(vfs_of(thread).locks().changes_word(), FUTEX_WAIT,
+                                                seen, nullptr, nullptr, 0, interrupted);
+    if (woken.is_error() && woken.error().code() == EINTR)
+        return Error(EINTR, "a signal arrived");
+    return {};
 }
 
 // F_GETLK, F_SETLK and F_SETLKW.
@@ -90,16 +184,83 @@ Result<long> record_lock(Thread& thread, fs::OpenFile& file, int command, uint64
         return Error(EBADF, "read lock needs a readable descriptor");
     if (request.l_type == F_WRLCK && !file.can_write())
         return Error(EBADF, "write lock needs a writable descriptor");
-    TRY(locks.set(*inode, lock, command == F_SETLKW));
-    return 0;
+    for (;;) {
+        const uint32_t seen = locks.changes();
+        auto set = locks.set(*inode, lock);
+        if (!set.is_error() || set.error().code() != EAGAIN || command != F_SETLKW)
+            return set.is_error() ? Result<long>(set.release_error()) : Result<long>(0);
+        TRY(wait_for_lock_change(thread, seen));
+    }
+}
+
+// What flock(2) locks on `file` are keyed by: its inode, or for files
+// outside the VFS (pipes, sockets) the identity their stat reports.
+Result<fs::LockKey> flock_key(fs::OpenFile& file) {
+    if (std::shared_ptr<fs::Inode> inode = file.inode())
+        return fs::FileLocks::key_of(*inode);
+    struct stat st = TRY(file.stat());
+    return fs::LockKey{nullptr, st.st_dev, st.st_ino};
 }
 
 }  // namespace
+
+// Flock implements Linux syscall flock(2): whole-file locks of open file
+// descriptions, kept in the kernel (processes under myst see each other's
+// locks; the host sees none). A blocked LOCK_EX or LOCK_SH sleeps without
+// the kernel lock until some lock goes, and a signal ends the wait (EINTR,
+// or a restart under SA_RESTART).
+Result<long> sys_flock(Thread& thread, const SyscallArgs& args) {
+    const unsigned command = args.flags(1);
+    // LOCK_MAND never worked; Linux accepts and ignores it.
+    constexpr unsigned kLockMand = 32;
+    if (command & kLockMand)
+        return 0;
+    const unsigned operation = command & ~static_cast<unsigned>(LOCK_NB);
+    if (operation != LOCK_SH && operation != LOCK_EX && operation != LOCK_UN)
+        return Error(EINVAL, "invalid flock operation");
+    std::shared_ptr<fs::OpenFile> file = TRY(io_file_of(thread, args.fd(0)));
+    const fs::LockKey key = TRY(flock_key(*file));
+    fs::FileLocks& locks = vfs_of(thread).locks();
+    if (operation == LOCK_UN) {
+        locks.flock_unlock(key, *file);
+        return 0;
+    }
+    for (;;) {
+        const uint32_t seen = locks.changes();
+        auto locked = locks.flock_lock(key, *file, operation == LOCK_EX);
+        if (!locked.is_error())
+            return 0;
+        if (locked.error().code() != EWOULDBLOCK || (command & LOCK_NB))
+            return locked.release_error();
+        TRY(wait_for_lock_change(thread, seen));
+    }
+}
 
 // Open implements Linux syscall open(2).
 Result<long> sys_open(Thread& thread, const SyscallArgs& args) {
     return open_at(thread, AT_FDCWD, args.address(0), args.integer(1),
                    static_cast<mode_t>(args.raw[2]));
+}
+
+// Openat2 implements Linux syscall openat2(2): openat with its flags
+// checked and the path walk restricted as open_how.resolve asks
+// (fs::ResolveFlags). RESOLVE_IN_ROOT resolves as if dirfd were the root;
+// RESOLVE_BENEATH refuses to leave dirfd.
+Result<long> sys_openat2(Thread& thread, const SyscallArgs& args) {
+    const OpenHow how = TRY(read_open_how(thread, args.address(2), args.raw[3]));
+    TRY(check_open_how(how));
+    const int dirfd = args.fd(0);
+    std::string path = TRY(path_argument(thread, args.address(1)));
+    const unsigned resolve = static_cast<unsigned>(how.resolve) & ~kResolveCached;
+    const bool in_root = resolve & fs::resolve_in_root;
+    // A scoped walk starts at dirfd even for an absolute path (which
+    // RESOLVE_BENEATH then refuses).
+    const bool scoped = in_root || (resolve & fs::resolve_beneath);
+    fs::Lookup at = TRY(lookup_at(thread, dirfd, scoped ? std::string_view(".") : path));
+    if (in_root)
+        at.root = at.start;
+    at.resolve = resolve;
+    return open_from(thread, at, path, static_cast<int>(how.flags), static_cast<mode_t>(how.mode));
 }
 
 // Openat implements Linux syscall openat(2).

@@ -15,14 +15,20 @@
     X(lseek, sys_lseek, "fdd", supported)                        \
     X(sendfile, sys_sendfile, "ffpu", supported)                 \
     X(copy_file_range, sys_copy_file_range, "fpfpux", supported) \
+    X(splice, sys_splice, "fpfpux", supported)                   \
+    X(tee, sys_tee, "ffux", supported)                           \
+    X(vmsplice, sys_vmsplice, "fpux", supported)                 \
     X(fsync, sys_fsync, "f", supported)                          \
     X(fdatasync, sys_fdatasync, "f", supported)                  \
     X(sync, sys_sync, "", supported)                             \
     X(syncfs, sys_syncfs, "f", supported)                        \
     X(fadvise64, sys_fadvise64, "fddd", supported)               \
+    X(readahead, sys_readahead, "fdu", supported)                \
+    X(sync_file_range, sys_sync_file_range, "fddx", supported)   \
     X(fallocate, sys_fallocate, "fxdd", partial)                 \
     X(open, sys_open, "sxo", supported)                          \
     X(openat, sys_openat, "fsxo", supported)                     \
+    X(openat2, sys_openat2, "fspu", supported)                   \
     X(creat, sys_creat, "so", supported)                         \
     X(close, sys_close, "f", supported)                          \
     X(close_range, sys_close_range, "uux", supported)            \
@@ -30,6 +36,7 @@
     X(dup2, sys_dup2, "ff", supported)                           \
     X(dup3, sys_dup3, "ffx", supported)                          \
     X(fcntl, sys_fcntl, "fdx", partial)                          \
+    X(flock, sys_flock, "fx", supported)                         \
     X(stat, sys_stat, "sp", supported)                           \
     X(fstat, sys_fstat, "fp", supported)                         \
     X(lstat, sys_lstat, "sp", supported)                         \
@@ -45,6 +52,7 @@
     X(getcwd, sys_getcwd, "pu", supported)                       \
     X(chdir, sys_chdir, "s", supported)                          \
     X(fchdir, sys_fchdir, "f", supported)                        \
+    X(chroot, sys_chroot, "s", supported)                        \
     X(mkdir, sys_mkdir, "so", supported)                         \
     X(mkdirat, sys_mkdirat, "fso", supported)                    \
     X(rmdir, sys_rmdir, "s", supported)                          \
@@ -69,6 +77,9 @@
     X(lchown, sys_lchown, "sdd", supported)                      \
     X(fchownat, sys_fchownat, "fsddx", supported)                \
     X(utimensat, sys_utimensat, "fspx", supported)               \
+    X(utime, sys_utime, "sp", supported)                         \
+    X(utimes, sys_utimes, "sp", supported)                       \
+    X(futimesat, sys_futimesat, "fsp", supported)                \
     X(truncate, sys_truncate, "sd", supported)                   \
     X(ftruncate, sys_ftruncate, "fd", supported)                 \
     X(umask, sys_umask, "o", supported)                          \

@@ -40,6 +40,30 @@ TEST_F(PipeTest, WrapsAroundTheRingAndKeepsOrder) {
     }
 }
 
+// tee(2)'s peek copies the oldest bytes, across the wrap, and leaves them.
+TEST_F(PipeTest, PeekLeavesTheBytes) {
+    PipeEnds ends = make_pipe(registry, target, {}, 0).release_value();
+    Pipe& pipe = ends.read_end->pipe();
+    uint8_t byte[1];
+    EXPECT_EQ(pipe.peek(byte).error().code(), EAGAIN);
+    std::vector<uint8_t> filler(60000, 1), back(60000);
+    ASSERT_EQ(pipe.write(filler).value(), filler.size());
+    ASSERT_EQ(pipe.read(back).value(), back.size());
+    const std::string text = "0123456789abcdef";  // wraps at the ring's end
+    for (int i = 0; i < 400; ++i)
+        ASSERT_EQ(pipe.write({reinterpret_cast<const uint8_t*>(text.data()), text.size()}).value(),
+                  text.size());
+    std::vector<uint8_t> peeked(6400), read(6400);
+    ASSERT_EQ(pipe.peek(peeked).value(), 6400u);
+    EXPECT_EQ(pipe.bytes_available(), 6400u);
+    EXPECT_EQ(pipe.free_space(), pipe.capacity() - 6400);
+    ASSERT_EQ(pipe.read(read).value(), 6400u);
+    EXPECT_EQ(peeked, read);
+    EXPECT_EQ(std::string(read.begin(), read.begin() + 16), text);
+    ends.write_end.reset();
+    EXPECT_EQ(pipe.peek(byte).value(), 0u);  // end of file
+}
+
 // Packet mode across the ring's wrap: packets keep their bounds, stream
 // bytes written between them stay a stream.
 TEST_F(PipeTest, PacketsKeepTheirBoundsAcrossTheWrap) {

@@ -245,18 +245,18 @@ TEST_F(FilesTest, RecordLocks) {
     const Inode& inode = *file->inode();
     FileLocks& locks = m_vfs->locks();
     RecordLock first{F_WRLCK, 0, 100, 1};
-    ASSERT_FALSE(locks.set(inode, first, false).is_error());
+    ASSERT_FALSE(locks.set(inode, first).is_error());
     // Another owner conflicts; the owner itself never does.
-    EXPECT_EQ(error_code(locks.set(inode, {F_RDLCK, 50, 60, 2}, false)), EAGAIN);
-    EXPECT_FALSE(locks.set(inode, {F_RDLCK, 50, 60, 1}, false).is_error());
+    EXPECT_EQ(error_code(locks.set(inode, {F_RDLCK, 50, 60, 2})), EAGAIN);
+    EXPECT_FALSE(locks.set(inode, {F_RDLCK, 50, 60, 1}).is_error());
     auto conflict = locks.find_conflict(inode, {F_RDLCK, 0, UINT64_MAX, 2});
     ASSERT_TRUE(conflict.has_value());
     EXPECT_EQ(conflict->owner, 1);
     // The read lock split the write lock: [50,60) is shared now.
-    EXPECT_FALSE(locks.set(inode, {F_RDLCK, 50, 60, 2}, false).is_error());
-    EXPECT_EQ(error_code(locks.set(inode, {F_WRLCK, 55, 56, 2}, false)), EAGAIN);
+    EXPECT_FALSE(locks.set(inode, {F_RDLCK, 50, 60, 2}).is_error());
+    EXPECT_EQ(error_code(locks.set(inode, {F_WRLCK, 55, 56, 2})), EAGAIN);
     // Unlocking a middle range leaves the ends.
-    ASSERT_FALSE(locks.set(inode, {F_UNLCK, 0, 50, 1}, false).is_error());
+    ASSERT_FALSE(locks.set(inode, {F_UNLCK, 0, 50, 1}).is_error());
     EXPECT_FALSE(locks.find_conflict(inode, {F_WRLCK, 0, 50, 2}).has_value());
     EXPECT_TRUE(locks.find_conflict(inode, {F_WRLCK, 60, 61, 2}).has_value());
     // Closing any descriptor of the file drops the owner's locks.
@@ -264,7 +264,29 @@ TEST_F(FilesTest, RecordLocks) {
     EXPECT_FALSE(locks.find_conflict(inode, {F_WRLCK, 0, UINT64_MAX, 3})->owner == 1);
     locks.release_owner(2);
     EXPECT_FALSE(locks.find_conflict(inode, {F_WRLCK, 0, UINT64_MAX, 3}).has_value());
-    EXPECT_EQ(error_code(locks.set(inode, {F_WRLCK, 5, 5, 1}, false)), EINVAL);
+    EXPECT_EQ(error_code(locks.set(inode, {F_WRLCK, 5, 5, 1})), EINVAL);
+}
+
+TEST_F(FilesTest, FlockLocks) {
+    auto first = open("/d/file1", O_RDONLY);
+    auto second = open("/d/file1", O_RDONLY);
+    FileLocks& locks = m_vfs->locks();
+    const LockKey key = FileLocks::key_of(*first->inode());
+    uint32_t before = locks.changes();
+    // Shared locks of two descriptions coexist; an exclusive one does not.
+    ASSERT_FALSE(locks.flock_lock(key, *first, false).is_error());
+    ASSERT_FALSE(locks.flock_lock(key, *second, false).is_error());
+    EXPECT_EQ(error_code(locks.flock_lock(key, *second, true)), EWOULDBLOCK);
+    // The failed conversion dropped the second description's shared lock.
+    EXPECT_NE(locks.changes(), before);
+    ASSERT_FALSE(locks.flock_lock(key, *first, true).is_error());
+    EXPECT_EQ(error_code(locks.flock_lock(key, *second, false)), EWOULDBLOCK);
+    // The lock goes with its description.
+    first.reset();
+    EXPECT_FALSE(locks.flock_lock(key, *second, true).is_error());
+    locks.flock_unlock(key, *second);
+    auto third = open("/d/file1", O_RDONLY);
+    EXPECT_FALSE(locks.flock_lock(key, *third, true).is_error());
 }
 
 TEST_F(FilesTest, FsContext) {

@@ -186,6 +186,48 @@ TEST_F(PathTest, SymlinksAcrossMounts) {
     EXPECT_EQ(resolved_name("/mnt/up/c"), "/a/b/c");
 }
 
+// openat2(2)'s RESOLVE_ flags, from /a as the start directory.
+TEST_F(PathTest, ResolveFlagsRestrictTheWalk) {
+    Lookup at = m_vfs->root_lookup();
+    at.start = resolve("/a").value();
+    auto name_with = [&](unsigned flags, std::string_view path) {
+        Lookup scoped = at;
+        scoped.resolve = flags;
+        auto node = m_vfs->resolve(scoped, path);
+        return node.is_error() ? "error " + std::to_string(node.error().code())
+                               : node.value()->to_string();
+    };
+    const std::string exdev = "error " + std::to_string(EXDEV);
+    const std::string eloop = "error " + std::to_string(ELOOP);
+    // RESOLVE_BENEATH: ".." only while it stays below the start.
+    EXPECT_EQ(name_with(resolve_beneath, "b/../b/c"), "/a/b/c");
+    EXPECT_EQ(name_with(resolve_beneath, "link_to_b/c"), "/a/b/c");
+    EXPECT_EQ(name_with(resolve_beneath, ".."), exdev);
+    EXPECT_EQ(name_with(resolve_beneath, "b/../../file"), exdev);
+    EXPECT_EQ(name_with(resolve_beneath, "/a/b"), exdev);
+    EXPECT_EQ(name_with(resolve_beneath, "to_mnt"), exdev);  // an absolute symlink
+    // RESOLVE_NO_SYMLINKS: any link followed is ELOOP; a final one kept is fine.
+    EXPECT_EQ(name_with(resolve_no_symlinks, "link_to_b/c"), eloop);
+    Lookup no_links = at;
+    no_links.resolve = resolve_no_symlinks;
+    EXPECT_FALSE(m_vfs->resolve(no_links, "link_to_b", false).is_error());
+    // RESOLVE_NO_XDEV: no mount crossing either way, through links too.
+    EXPECT_EQ(name_with(resolve_no_xdev, "b/c"), "/a/b/c");
+    EXPECT_EQ(name_with(resolve_no_xdev, "/mnt/inner"), exdev);
+    EXPECT_EQ(name_with(resolve_no_xdev, "to_mnt"), exdev);
+    Lookup in_mount = at;
+    in_mount.start = resolve("/mnt/inner").value();
+    in_mount.resolve = resolve_no_xdev;
+    EXPECT_EQ(error_code(m_vfs->resolve(in_mount, "../..")), EXDEV);
+    EXPECT_FALSE(m_vfs->resolve(in_mount, "x").is_error());
+    // RESOLVE_IN_ROOT: the caller makes the start the root too.
+    Lookup in_root = at;
+    in_root.root = at.start;
+    in_root.resolve = resolve_in_root;
+    EXPECT_EQ(m_vfs->resolve(in_root, "/b/c").value()->to_string(), "/a/b/c");
+    EXPECT_EQ(m_vfs->resolve(in_root, "../../b/c").value()->to_string(), "/a/b/c");
+}
+
 TEST_F(PathTest, MountErrors) {
     auto other = create_ramfs(m_clock.clock());
     EXPECT_EQ(error_code(m_vfs->mount("/missing", other)), ENOENT);
