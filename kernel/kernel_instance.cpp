@@ -147,6 +147,7 @@ Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
             return open_fifo(pipes, target, node, flags);
         });
     kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel);
+    kernel->m_ipc = std::make_unique<IpcNamespace>(target, *kernel->m_memory);
     kernel->m_shared_memory = std::make_unique<SharedMemoryRegistry>(target, *kernel->m_memory,
                                                                      fs::clock_from_target(target));
     return kernel;
