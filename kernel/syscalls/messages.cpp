@@ -152,6 +152,9 @@ Result<long> sys_msgctl(Thread& thread, const SyscallArgs& args) {
     int id = args.integer(0);
     int command = args.integer(1) & ~ipc_64_flag;
     uint64_t address = args.address(2);
+    // Linux refuses a negative id or command for every command, IPC_INFO too.
+    if (id < 0 || args.integer(1) < 0)
+        return Error(EINVAL, "negative queue id or command");
     MessageRegistry& registry = messages(thread);
     switch (command) {
         case IPC_INFO:
@@ -173,8 +176,6 @@ Result<long> sys_msgctl(Thread& thread, const SyscallArgs& args) {
         default:
             return Error(EINVAL, "unknown msgctl command");
     }
-    if (id < 0)
-        return Error(EINVAL, "negative queue id");
     struct msqid_ds wanted {};
     if (command == IPC_SET)
         wanted = TRY(read_user<struct msqid_ds>(thread, address));

@@ -97,12 +97,14 @@ void send_notification(Thread& thread, const MqNotification& notification) {
 // without the leading '/', which the libcs strip). The descriptor is
 // close-on-exec, as Linux makes it.
 Result<long> sys_mq_open(Thread& thread, const SyscallArgs& args) {
+    // The attributes are read first whenever given (EFAULT), used only to
+    // create.
+    std::optional<struct mq_attr> attributes;
+    if (args.address(3))
+        attributes = TRY(read_user<struct mq_attr>(thread, args.address(3)));
     std::string name = TRY(copy_path_from_user(thread, args.address(0)));
     int flags = args.integer(1);
     auto mode = static_cast<mode_t>(args.raw[2]);
-    std::optional<struct mq_attr> attributes;
-    if ((flags & O_CREAT) && args.address(3))
-        attributes = TRY(read_user<struct mq_attr>(thread, args.address(3)));
     mode &= ~fs_context_of(thread).umask();
     uint64_t byte_limit = thread.process().limits()[RLIMIT_MSGQUEUE].rlim_cur;
     std::shared_ptr<PosixQueueFile> file = TRY(posix_queues(thread).open(

@@ -186,7 +186,8 @@ Result<long> sys_semctl(Thread& thread, const SyscallArgs& args) {
     int index = args.integer(1);
     int command = args.integer(2) & ~ipc_64_flag;
     SemArgument argument{args.raw[3]};
-    if (id < 0 && command != IPC_INFO && command != SEM_INFO)
+    // Linux refuses a negative id for every command, IPC_INFO too.
+    if (id < 0)
         return Error(EINVAL, "negative semaphore set id");
     switch (command) {
         case IPC_INFO:

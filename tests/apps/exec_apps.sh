@@ -38,11 +38,11 @@ readonly VARIANTS=(glibc glibc-static musl musl-static)
 readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_budget mmap_test
     proc_self dev_files misc_syscalls unknown_syscall signals threads credentials hardening_mman
     thread_signals timers processes pipes_poll event_fds process_control syscall_restart
-    stdin_wait shared_memory sockets unix_sockets names)
+    stdin_wait shared_memory sockets unix_sockets names sysv_ipc posix_mq)
 # Programs run without arguments, natively and under myst, same output.
 readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials
     thread_signals timers processes pipes_poll event_fds process_control syscall_restart
-    shared_memory sockets unix_sockets names)
+    shared_memory sockets unix_sockets names sysv_ipc posix_mq)
 readonly MOTD="Welcome to the myst test image."
 readonly NATIVE_TIMEOUT=60 MYST_TIMEOUT=120
 

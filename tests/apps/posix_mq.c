@@ -15,7 +15,9 @@
 
 #include "verdict.h"
 
-#define QUEUE "/myst_posix_mq_test"
+/* A name no other run of this program uses at the same time (natively the
+ * runs share the host's queues). */
+static char QUEUE[64];
 
 static const char* mq_errno_name(int code) {
     switch (code) {
@@ -280,6 +282,7 @@ static void waits_and_notifications(void) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    snprintf(QUEUE, sizeof QUEUE, "/myst_posix_mq_test_%d", (int)getpid());
     names_and_attributes();
     messages();
     waits_and_notifications();

@@ -19,9 +19,10 @@
 #define MSG_COPY 040000
 #endif
 
-/* Keys nothing else on the machine should use. */
-#define SEM_KEY 0x4d590a01
-#define MSG_KEY 0x4d590a02
+/* Keys nothing else on the machine uses, not even another run of this
+ * program at the same time (natively the runs share the host's IPC). */
+#define SEM_KEY ((key_t)(0x4d000000 | (getpid() & 0xffff) << 4 | 1))
+#define MSG_KEY ((key_t)(0x4d000000 | (getpid() & 0xffff) << 4 | 2))
 
 union semun {
     int val;
@@ -205,6 +206,8 @@ static void semaphore_basics(void) {
     expect_ipc_errno(semtimedop(id, ops, 1, &timeout), EINVAL, "semtimedop with a bad timeout");
 
     struct seminfo info;
+    expect_ipc_errno(semctl(-1, 0, IPC_INFO, (union semun){.info = &info}), EINVAL,
+                     "IPC_INFO with a negative id");
     int max_index = semctl(0, 0, IPC_INFO, (union semun){.info = &info});
     CHECK(max_index >= 0 && info.semmsl == 32000 && info.semopm == 500 && info.semvmx == 32767 &&
               info.semmni == 32000,
@@ -396,6 +399,8 @@ static void message_basics(void) {
                      "msgsnd to a full queue with IPC_NOWAIT");
 
     struct msginfo info;
+    expect_ipc_errno(msgctl(-1, IPC_INFO, (struct msqid_ds*)&info), EINVAL,
+                     "msgctl IPC_INFO with a negative id");
     int max_index = msgctl(0, IPC_INFO, (struct msqid_ds*)&info);
     CHECK(max_index >= 0 && info.msgmax == 8192 && info.msgmnb == 16384 && info.msgmni == 32000,
           "IPC_INFO gives MSGMAX, MSGMNB and MSGMNI");
