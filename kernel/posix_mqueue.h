@@ -80,6 +80,8 @@ public:
     // mq_notify(2): EBUSY while another process is registered.
     Result<void> notify(pid_t pid, const struct sigevent* event);
     const std::optional<MqNotification>& notification() const { return m_notification; }
+    // A close(2) of an mqd of the queue by `pid`: its registration goes.
+    void closed_by(pid_t pid) { (void)notify(pid, nullptr); }
 
     // Receivers asleep on the queue: a message they will take raises no
     // notification, as Linux hands it to them directly.
@@ -117,7 +119,7 @@ public:
     PosixQueueFile(std::shared_ptr<PosixQueue> queue, int flags)
         : AnonymousFile(flags, "mqueue"), m_queue(std::move(queue)) {}
 
-    PosixQueue& queue() { return *m_queue; }
+    PosixQueue& queue() const { return *m_queue; }
     const std::shared_ptr<PosixQueue>& shared_queue() { return m_queue; }
 
     Result<struct stat> stat() override;

@@ -259,6 +259,9 @@ static void waits_and_notifications(void) {
     mq_receive(queue, text, sizeof text, NULL);
     event.sigev_notify = SIGEV_NONE;
     CHECK(mq_notify(queue, &event) == 0, "mq_notify SIGEV_NONE");
+    expect_mq_errno(mq_notify(queue, &event), EBUSY, "mq_notify while registered");
+    close(dup(queue));
+    CHECK(mq_notify(queue, &event) == 0, "closing any mqd of the queue drops the registration");
     event.sigev_notify = 99;
     expect_mq_errno(mq_notify(queue, &event), EINVAL, "mq_notify with a bad sigev_notify");
 
