@@ -190,7 +190,15 @@ Result<long> sys_mq_notify(Thread& thread, const SyscallArgs& args) {
         }
     }
     std::shared_ptr<PosixQueueFile> file = TRY(queue_file_of(thread, args.fd(0)));
-    TRY(file->queue().notify(thread.process().pid(), event ? &*event : nullptr));
+    PosixQueue& queue = file->queue();
+    // An owner that ended closed its mqds, which dropped its registration
+    // on Linux; here it goes when someone asks.
+    if (const auto& registered = queue.notification()) {
+        Process* owner = thread.kernel().processes().find(registered->pid);
+        if (!owner || owner->ended)
+            queue.closed_by(registered->pid);
+    }
+    TRY(queue.notify(thread.process().pid(), event ? &*event : nullptr));
     return 0;
 }
 

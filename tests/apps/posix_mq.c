@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -262,6 +263,15 @@ static void waits_and_notifications(void) {
     expect_mq_errno(mq_notify(queue, &event), EBUSY, "mq_notify while registered");
     close(dup(queue));
     CHECK(mq_notify(queue, &event) == 0, "closing any mqd of the queue drops the registration");
+    mq_notify(queue, NULL);
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(mq_notify(queue, &event) == 0 ? 0 : 1);
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a forked child registers");
+    CHECK(mq_notify(queue, &event) == 0, "the child's registration ends with it");
     event.sigev_notify = 99;
     expect_mq_errno(mq_notify(queue, &event), EINVAL, "mq_notify with a bad sigev_notify");
 
