@@ -21,6 +21,7 @@ class Vfs;
 
 namespace myst::kernel {
 
+struct IpcNamespace;
 class MemoryManager;
 class PipeRegistry;
 class Process;
@@ -119,6 +120,9 @@ public:
     virtual ProcessTable& processes() = 0;
     // SysV shared memory segments and memfds.
     virtual SharedMemoryRegistry& shared_memory() = 0;
+    // SysV semaphores and message queues, POSIX message queues
+    // (kernel/ipc_namespace.h).
+    virtual IpcNamespace& ipc() = 0;
 
     // Whether this run has said on stderr that its TEE credentials are
     // simulated (kernel/tee_runtime.cpp); under the kernel lock.

@@ -166,6 +166,7 @@ Result<std::unique_ptr<KernelInstance>> KernelInstance::create(
         (void)target.futex(word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0, nullptr);
     });
     kernel->m_process_info = std::make_unique<KernelProcessInfo>(*kernel);
+    kernel->m_ipc = std::make_unique<IpcNamespace>(target, *kernel->m_memory);
     kernel->m_shared_memory = std::make_unique<SharedMemoryRegistry>(target, *kernel->m_memory,
                                                                      fs::clock_from_target(target));
     return kernel;

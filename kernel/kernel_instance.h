@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "kernel/elf_loader.h"
+#include "kernel/ipc_namespace.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
 #include "kernel/pipe.h"
@@ -50,6 +51,7 @@ public:
     SpaceId allocate_space() override { return m_next_space++; }
     ProcessTable& processes() override { return m_processes; }
     SharedMemoryRegistry& shared_memory() override { return *m_shared_memory; }
+    IpcNamespace& ipc() override { return *m_ipc; }
 
     // What /proc shows about the processes.
     fs::ProcessInfo& process_info() { return *m_process_info; }
@@ -71,6 +73,8 @@ private:
     PipeRegistry m_pipes;
     UnixNames m_unix_names;
     std::unique_ptr<fs::Vfs> m_vfs;
+    // Before the processes: the queues their descriptors hold go first.
+    std::unique_ptr<IpcNamespace> m_ipc;
     ProcessTable m_processes;
     std::unique_ptr<fs::ProcessInfo> m_process_info;
     std::unique_ptr<SharedMemoryRegistry> m_shared_memory;

@@ -8,6 +8,7 @@
 
 #include "entry/entry.h"
 #include "kernel/fs_context.h"
+#include "kernel/ipc_namespace.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_snapshot.h"
 #include "kernel/pid_file.h"
@@ -166,6 +167,8 @@ std::unique_ptr<ProcessTimers> end_process(Kernel& kernel, Process& process) {
     notify_pid_files(process);
     std::unique_ptr<ProcessTimers> timers = process.take_timers();
     process.fs().fds.close_all();
+    // semop(2)'s SEM_UNDO: what the process did is undone as it ends.
+    kernel.ipc().semaphores.process_ended(process.pid());
     if (!kernel.processes().space_in_use(process.space, &process))
         kernel.memory().release_space(process.space);
     // After the memory: a parent that waited gets its pages back now.

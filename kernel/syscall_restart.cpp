@@ -58,6 +58,8 @@ bool restarts_under_sa_restart(long number, const SyscallArgs& args) {
         case SYS_sendfile:
         case SYS_splice:
         case SYS_tee:
+        case SYS_mq_timedsend:
+        case SYS_mq_timedreceive:
             return true;
         case SYS_futex:
             return is_untimed_futex_wait(args);

@@ -2,8 +2,9 @@
 // ERESTARTSYS: the calls signal(7) lists as restarted under SA_RESTART
 // (reads and writes of pipes, sockets and terminals, opens of FIFOs,
 // wait4/waitid, socket calls, flock and F_SETLKW, getrandom, futex waits
-// without a timeout) run again after the handler returns when its action
-// has SA_RESTART, or at once when no handler runs. Everything else (poll,
+// without a timeout, POSIX message queue sends and receives) run again
+// after the handler returns when its action has SA_RESTART, or at once
+// when no handler runs. Everything else (poll,
 // select, epoll_wait, nanosleep, sigsuspend, timed futex waits, ...)
 // returns EINTR, as on Linux.
 //

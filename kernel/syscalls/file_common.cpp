@@ -9,6 +9,7 @@
 #include "base/endian.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
+#include "kernel/posix_mqueue.h"
 #include "kernel/process.h"
 #include "kernel/readiness.h"
 #include "kernel/thread.h"
@@ -249,6 +250,8 @@ Result<size_t> write_from_user(Thread& thread, fs::OpenFile& file, uint64_t addr
 void release_record_locks(Thread& thread, const fs::OpenFile& file) {
     if (std::shared_ptr<fs::Inode> inode = file.inode())
         vfs_of(thread).locks().release(*inode, thread.process().pid());
+    if (const auto* queue = dynamic_cast<const PosixQueueFile*>(&file))
+        queue->queue().closed_by(thread.process().pid());
 }
 
 }  // namespace myst::kernel

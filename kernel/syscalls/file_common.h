@@ -87,7 +87,8 @@ private:
 constexpr size_t kMaxTransfer = 0x7ffff000;
 
 // Drops the calling process's record locks on the file's inode, as every
-// close(2) of a descriptor of it must.
+// close(2) of a descriptor of it must (and, for an mqd, the process's
+// mq_notify registration, as Linux's mqueue flush does).
 void release_record_locks(Thread& thread, const fs::OpenFile& file);
 
 }  // namespace myst::kernel

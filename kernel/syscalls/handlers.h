@@ -5,6 +5,7 @@
 #include "kernel/syscall_args.h"
 #include "kernel/syscalls/list_core.h"
 #include "kernel/syscalls/list_files.h"
+#include "kernel/syscalls/list_ipc.h"
 #include "kernel/syscalls/list_processes.h"
 #include "kernel/syscalls/list_shared_memory.h"
 #include "kernel/syscalls/list_sockets.h"
@@ -26,6 +27,7 @@ MYST_WAIT_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_SHARED_MEMORY_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_SOCKET_SYSCALLS(MYST_DECLARE_HANDLER)
 MYST_TEE_SYSCALLS(MYST_DECLARE_HANDLER)
+MYST_IPC_SYSCALLS(MYST_DECLARE_HANDLER)
 #undef MYST_DECLARE_HANDLER
 
 }  // namespace myst::kernel

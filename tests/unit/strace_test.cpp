@@ -16,6 +16,7 @@
 #include "fs/ramfs/ramfs.h"
 #include "fs/vfs/vfs.h"
 #include "kernel/fs_context.h"
+#include "kernel/ipc_namespace.h"
 #include "kernel/kernel.h"
 #include "kernel/memory_manager.h"
 #include "kernel/pipe.h"
@@ -236,7 +237,8 @@ public:
           m_vfs(fs::Vfs::create(fs::create_ramfs(fixed_clock()), fixed_clock()).release_value()),
           m_memory(std::move(memory)),
           m_strace(strace),
-          m_shared_memory(target, *m_memory, fixed_clock()) {
+          m_shared_memory(target, *m_memory, fixed_clock()),
+          m_ipc(target, *m_memory) {
         m_config.strace = std::move(strace);
     }
 
@@ -254,6 +256,7 @@ public:
     ProcessTable& processes() override { return m_processes; }
     PipeRegistry& pipes() override { return m_pipes; }
     SharedMemoryRegistry& shared_memory() override { return m_shared_memory; }
+    IpcNamespace& ipc() override { return m_ipc; }
     UnixNames& unix_names() override { return m_unix_names; }
 
 private:
@@ -268,6 +271,7 @@ private:
     std::unique_ptr<MemoryManager> m_memory;
     Strace m_strace;
     SharedMemoryRegistry m_shared_memory;
+    IpcNamespace m_ipc;
     KernelConfig m_config;
 };
 
