@@ -9,11 +9,16 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "verdict.h"
+
+#ifndef CLONE_SYSVSEM
+#define CLONE_SYSVSEM 0x00040000
+#endif
 
 #ifndef MSG_COPY
 #define MSG_COPY 040000
@@ -277,6 +282,21 @@ static void semaphore_processes(void) {
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's SEM_UNDO semop");
     CHECK(semval(id, 0) == 3, "SEM_UNDO is undone when the child exits");
     CHECK(semctl(id, 0, GETPID) == child, "the undo records the child's pid");
+
+    /* unshare(CLONE_SYSVSEM) drops the last reference to the undo list:
+     * its adjustments are applied then, and not again at exit. */
+    fflush(stdout);
+    child = fork();
+    if (child == 0) {
+        struct sembuf up = {0, 2, SEM_UNDO};
+        int applied = semop(id, &up, 1) == 0 && semval(id, 0) == 5 &&
+                      syscall(SYS_unshare, CLONE_SYSVSEM) == 0 && semval(id, 0) == 3;
+        struct sembuf again = {0, 1, 0};
+        _exit(applied && semop(id, &again, 1) == 0 ? 0 : 1);
+    }
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unshare(CLONE_SYSVSEM) applies the undo");
+    CHECK(semval(id, 0) == 4, "an applied undo list is not applied again at exit");
 
     /* A post from a forked child is there for the parent once it runs
      * (under myst's ForkMode the parent waits in fork until the child
