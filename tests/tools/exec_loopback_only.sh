@@ -46,4 +46,23 @@ for v in "${VARIANTS[@]}"; do
         cat "$v.err"
     fi
 done
+# The config key LoopbackOnly does what the flag does.
+printf '{"ApplicationPath": "/bin/loopback_only-musl-static", "LoopbackOnly": true}\n' >config.json
+timeout 120 "$MYST" exec-linux --app-config-path config.json loopback.cpio \
+    >config.out 2>config.err && status=0 || status=$?
+if [ "$status" = 0 ] && cmp -s expected.out config.out; then
+    pass "config \"LoopbackOnly\": true keeps sockets on the loopback"
+else
+    fail "config LoopbackOnly (exit status $status)"
+    diff expected.out config.out || true
+    cat config.err
+fi
+printf '{"ApplicationPath": "/bin/loopback_only-musl-static", "LoopbackOnly": "yes"}\n' >bad.json
+if "$MYST" exec-linux --app-config-path bad.json loopback.cpio >bad.out 2>bad.err; then
+    fail "a LoopbackOnly that is not a boolean was accepted"
+elif grep -q "bad.json" bad.err && grep -q "LoopbackOnly" bad.err; then
+    pass "a LoopbackOnly that is not a boolean: $(head -1 bad.err)"
+else
+    fail "no clear error for a bad LoopbackOnly: $(cat bad.err)"
+fi
 finish

@@ -215,6 +215,8 @@ Result<AppConfig> read_config(const Reader& reader, const Json& root) {
             for (size_t i = 0; i < value.size(); i++)
                 config.mounts.push_back(
                     TRY(parse_mount(reader, key + "[" + std::to_string(i) + "]", value[i])));
+        } else if (key == "LoopbackOnly") {
+            config.loopback_only = TRY(reader.boolean(key, value));
         } else if (key == "ForkMode") {
             config.fork_mode = TRY(reader.string(key, value));
         } else if (key == "MountablePaths") {

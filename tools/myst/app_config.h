@@ -43,6 +43,9 @@ struct AppConfig {
     // ext2 or hostfs, each with what is beneath it, besides Mount sources.
     std::vector<std::string> mountable_paths;
     std::string fork_mode;  // "ForkMode" as given; empty: not set
+    // "LoopbackOnly": AF_INET/AF_INET6 on the loopback only, as
+    // `--loopback-only` (either one turns it on).
+    bool loopback_only = false;
     // The signed identity (`myst sign`, `myst package`), as an SGX enclave's
     // SIGSTRUCT holds it: ISVPRODID and ISVSVN are 16-bit.
     uint16_t product_id = 0;        // "ProductID"

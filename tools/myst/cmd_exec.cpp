@@ -193,7 +193,7 @@ Result<ExecPlan> make_plan(const ExecOptions& options) {
     }
     if (!config.hostname.empty())
         plan.kernel.hostname = config.hostname;
-    plan.kernel.loopback_only = options.loopback_only;
+    plan.kernel.loopback_only = options.loopback_only || config.loopback_only;
     if (!options.fork_mode.empty())
         plan.kernel.fork_mode = TRY(parse_fork_mode(options.fork_mode, "--fork-mode"));
     else if (!config.fork_mode.empty())
@@ -395,9 +395,10 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
                     "Verified (and decrypted) ext2 blocks kept in memory per image, e.g. 256m "
                     "(default 64m; 0: none)");
     app->add_option("--app-config-path", options->app_config_path, "Mystikos config.json");
-    app->add_flag("--loopback-only", options->loopback_only,
-                  "Let AF_INET/AF_INET6 sockets bind, connect and send on the loopback only "
-                  "(a bind to the wildcard address binds 127.0.0.1 or ::1)");
+    app->add_flag(
+        "--loopback-only", options->loopback_only,
+        "Let AF_INET/AF_INET6 sockets bind, connect and send on the loopback only "
+        "(a bind to the wildcard address binds 127.0.0.1 or ::1; config key LoopbackOnly)");
     app->add_flag("--strace", options->strace,
                   "Print every system call on stderr (also MYST_STRACE=1)");
     app->add_flag("--strace-failing", options->strace_failing, "Print only failing system calls");
