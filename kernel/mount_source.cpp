@@ -79,7 +79,8 @@ Result<std::shared_ptr<fs::FileSystem>> open_mount_source(Target& target, const 
                                                           bool* encrypted) {
     switch (source.type) {
         case MountType::ramfs:
-            return fs::create_ramfs(fs::clock_from_target(target), source.root_mode);
+            return fs::create_ramfs(fs::clock_from_target(target), source.root_mode,
+                                    source.ram_charge);
         case MountType::hostfs: {
             auto hostfs = fs::create_hostfs(target, source.host_path);
             if (hostfs.is_error())

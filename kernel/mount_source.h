@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "blk/image_device.h"
+#include "fs/ramfs/ramfs.h"
 #include "fs/vfs/inode.h"
 #include "target/target.h"
 
@@ -27,7 +28,8 @@ struct MountSource {
     uint64_t cache_bytes = blk::default_image_cache_bytes;  // ext2: the verified cache
     std::optional<std::vector<uint8_t>> key;  // ext2: the 64-byte key of an encrypted image
     mode_t root_mode = 0755;                  // ramfs: the mode of its root directory
-    blk::ImageExtent extent;                  // ext2: where the image lies in host_path
+    fs::PageCharge ram_charge;  // ramfs: where its file pages are charged (the budget)
+    blk::ImageExtent extent;    // ext2: where the image lies in host_path
 };
 
 // The type a mount(2) or config names: "ext2", "hostfs", "ramfs" or

@@ -18,6 +18,7 @@
 #include "kernel/kernel.h"
 #include "kernel/mount_options.h"
 #include "kernel/mount_source.h"
+#include "kernel/shared_memory.h"
 #include "kernel/syscalls/file_common.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/thread.h"
@@ -107,6 +108,8 @@ Result<long> sys_mount(Thread& thread, const SyscallArgs& args) {
     fs::PathRef point = TRY(vfs_of(thread).resolve(at, target));
     if (!point->inode()->is_directory())
         return Error(ENOTDIR, target + " is not a directory");
+    // A tmpfs the program mounts holds program data: the budget pays for it.
+    call.source.ram_charge = budget_page_charge(thread.kernel().memory());
     auto filesystem = open_mount_source(thread.kernel().target(), call.source);
     if (call.source.key)
         OPENSSL_cleanse(call.source.key->data(), call.source.key->size());

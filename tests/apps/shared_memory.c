@@ -302,27 +302,41 @@ static void sysv(void) {
     shmctl(unaligned, IPC_RMID, NULL);
 }
 
-/* Under myst --memory-size <MiB>m: shared memory is part of the budget. */
+/* Writes 1 MiB chunks to `path` until a write fails or `over` bytes are
+ * written; 1 when it stopped with ENOSPC within `mebibytes` MiB. The file
+ * is removed again. */
+static int fills_to_enospc(const char* path, size_t over, long mebibytes) {
+    int fd = open(path, O_CREAT | O_RDWR, 0600);
+    static char chunk[1 << 20];
+    memset(chunk, 'x', sizeof chunk);
+    size_t written = 0;
+    ssize_t got = 0;
+    /* A write that only partly fits is short; the next one fails. */
+    while (fd >= 0 && written < over && (got = write(fd, chunk, sizeof chunk)) > 0)
+        written += (size_t)got;
+    int stopped = fd >= 0 && got == -1 && errno == ENOSPC && written <= (size_t)mebibytes << 20;
+    close(fd);
+    unlink(path);
+    return stopped;
+}
+
+/* Under myst --memory-size <MiB>m: shared memory and the files in the
+ * memory file systems (/dev/shm, /tmp) are part of the budget. */
 static int budget(long mebibytes) {
     size_t over = (size_t)(mebibytes + 16) << 20;
     expect_errno(shmget(IPC_PRIVATE, over, IPC_CREAT | 0600), ENOMEM,
                  "shmget past the memory budget");
     void* map = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     expect_errno(map == MAP_FAILED ? -1 : 0, ENOMEM, "anonymous MAP_SHARED past the budget");
-    int fd = open("/dev/shm/filler", O_CREAT | O_RDWR, 0600);
-    static char chunk[1 << 20];
-    memset(chunk, 'x', sizeof chunk);
-    size_t written = 0;
-    ssize_t got = 0;
-    /* A write that only partly fits is short; the next one fails. */
-    while (written < over && (got = write(fd, chunk, sizeof chunk)) > 0)
-        written += (size_t)got;
-    CHECK(got == -1 && errno == ENOSPC && written <= (size_t)mebibytes << 20,
+    CHECK(fills_to_enospc("/dev/shm/filler", over, mebibytes),
           "/dev/shm stops with ENOSPC within the budget");
-    close(fd);
-    unlink("/dev/shm/filler");
     int id = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
     CHECK(id >= 0, "a small segment fits after the file is gone");
+    shmctl(id, IPC_RMID, NULL);
+    CHECK(fills_to_enospc("/tmp/filler", over, mebibytes),
+          "/tmp stops with ENOSPC within the budget");
+    id = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+    CHECK(id >= 0, "a small segment fits after the /tmp file is gone");
     shmctl(id, IPC_RMID, NULL);
     return verdict_finish();
 }

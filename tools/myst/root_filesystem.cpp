@@ -85,9 +85,10 @@ Result<void> mount_on(fs::Vfs& vfs, const std::string& path, std::shared_ptr<fs:
 }
 
 Result<std::shared_ptr<fs::FileSystem>> open_requested_source(Target& target,
-                                                              const MountRequest& mount) {
+                                                              const MountRequest& mount,
+                                                              const fs::PageCharge& ram_charge) {
     if (mount.type == "ramfs")
-        return fs::create_ramfs(fs::clock_from_target(target));
+        return fs::create_ramfs(fs::clock_from_target(target), 0755, ram_charge);
     struct stat st {};
     if (::stat(mount.source.c_str(), &st) != 0)
         return Error::from_errno(errno, mount.source);
@@ -124,11 +125,15 @@ Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool roo
     if (wanted("/proc"))
         TRY(mount_on(vfs, "/proc",
                      fs::create_procfs(kernel.process_info(), vfs, fs::clock_from_target(target))));
-    // /tmp is fresh memory, as a tmpfs would be.
+    // /tmp is fresh memory, as a tmpfs would be, out of the memory budget:
+    // past it a write is ENOSPC, as on a full tmpfs.
     if (wanted("/tmp"))
-        TRY(mount_on(vfs, "/tmp", fs::create_ramfs(fs::clock_from_target(target), 01777)));
+        TRY(mount_on(vfs, "/tmp",
+                     fs::create_ramfs(fs::clock_from_target(target), 01777,
+                                      kernel::budget_page_charge(kernel.memory()))));
     for (const MountRequest& mount : mounts) {
-        auto filesystem = open_requested_source(target, mount);
+        auto filesystem =
+            open_requested_source(target, mount, kernel::budget_page_charge(kernel.memory()));
         if (filesystem.is_error())
             return filesystem.release_error().with_context("mount on " + mount.target);
         TRY(mount_on(vfs, mount.target, filesystem.release_value(),
