@@ -59,6 +59,8 @@ struct KernelSigaction {
     uint64_t mask;
 };
 
+constexpr uint64_t interrupt_signal_bit = uint64_t(1) << (interrupt_signal - 1);
+
 uint64_t read_fs_base() {
     uint64_t value;
     asm volatile("mov %%fs:0, %0" : "=r"(value));  // the TCB points at itself
@@ -124,6 +126,19 @@ Result<void> probe_syscall_user_dispatch(PrctlCall prctl_call) {
     return {};
 }
 
+InterruptWindow::InterruptWindow() {
+    uint64_t interrupt = interrupt_signal_bit, previous = 0;
+    ::syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &interrupt, &previous, sizeof(uint64_t));
+    m_was_blocked = (previous & interrupt_signal_bit) != 0;
+}
+
+InterruptWindow::~InterruptWindow() {
+    if (!m_was_blocked)
+        return;
+    uint64_t interrupt = interrupt_signal_bit;
+    ::syscall(SYS_rt_sigprocmask, SIG_BLOCK, &interrupt, nullptr, sizeof(uint64_t));
+}
+
 Result<void> install_syscall_capture(FsSwitch fs_switch) {
     TRY(probe_syscall_user_dispatch([](int option, unsigned long a, unsigned long b,
                                        unsigned long c,
@@ -131,11 +146,12 @@ Result<void> install_syscall_capture(FsSwitch fs_switch) {
     bool fsgsbase = fs_switch == FsSwitch::fsgsbase;
     KernelSigaction action{fsgsbase ? myst_sigsys_entry : myst_sigsys_entry_arch_prctl,
                            SA_SIGINFO | SA_ONSTACK | sa_restorer_flag, myst_sigreturn_trampoline,
-                           0};
+                           interrupt_signal_bit};
     if (::syscall(SYS_rt_sigaction, SIGSYS, &action, nullptr, sizeof(uint64_t)) != 0)
         return Error::from_errno(errno, "cannot install the SIGSYS handler");
     KernelSigaction fault{fsgsbase ? myst_fault_entry : myst_fault_entry_arch_prctl,
-                          SA_SIGINFO | SA_ONSTACK | sa_restorer_flag, myst_sigreturn_trampoline, 0};
+                          SA_SIGINFO | SA_ONSTACK | sa_restorer_flag, myst_sigreturn_trampoline,
+                          interrupt_signal_bit};
     for (int signal : fault_signals)
         if (::syscall(SYS_rt_sigaction, signal, &fault, nullptr, sizeof(uint64_t)) != 0)
             return Error::from_errno(errno, "cannot install a fault handler");

@@ -92,6 +92,23 @@ constexpr int fault_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
 // EINTR. SIGURG: ignored by default, so a stray one harms nothing.
 constexpr int interrupt_signal = SIGURG;
 
+// Kernel code runs with the interrupt signal blocked (the entries' sa_mask):
+// one that arrives on the way out of the kernel, after the last look at
+// pending signals, stays pending in the host until the sigreturn and is
+// then taken in program code, where it enters the kernel again. A host wait
+// opens this window so that the interrupt can end it (EINTR). The previous
+// state comes back at the end, so the window can be opened anywhere.
+class InterruptWindow {
+public:
+    InterruptWindow();
+    ~InterruptWindow();
+    InterruptWindow(const InterruptWindow&) = delete;
+    InterruptWindow& operator=(const InterruptWindow&) = delete;
+
+private:
+    bool m_was_blocked = false;
+};
+
 // Runs program code on this host thread until the program leaves it through
 // leave_program(); returns the status given there. Sets up the GS base, the
 // kernel's signal stack and syscall user dispatch for this thread.

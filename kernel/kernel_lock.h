@@ -13,6 +13,9 @@
 // block) while holding the kernel lock: such a wait runs inside a
 // BlockingScope, which lets the lock go and takes it back afterwards, so
 // everything the caller read before the scope must be read again after it.
+// Only there is the interrupt signal (SIGURG, entry/entry.h) unblocked: a
+// signal sent to a thread running kernel code ends its host wait, or is taken
+// after the return to the program, never lost on the way out.
 //
 // NOTE: one lock for the whole kernel is the first step of concurrency (as
 // Linux's big kernel lock was): program code runs in parallel on every
@@ -21,6 +24,8 @@
 #pragma once
 
 #include <mutex>
+
+#include "entry/entry.h"
 
 namespace myst::kernel {
 
@@ -56,6 +61,8 @@ public:
 
 private:
     KernelLock& m_lock;
+    // The host wait inside may be ended by another thread's interrupt.
+    entry::InterruptWindow m_interrupts;
 };
 
 }  // namespace myst::kernel

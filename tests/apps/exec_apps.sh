@@ -39,11 +39,12 @@ readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_
     proc_self dev_files misc_syscalls unknown_syscall signals threads credentials hardening_mman
     thread_signals timers processes pipes_poll event_fds process_control syscall_restart
     stdin_wait shared_memory sockets unix_sockets names core_syscalls file_calls file_locks
-    sysv_ipc posix_mq)
+    sysv_ipc posix_mq signal_spinning)
 # Programs run without arguments, natively and under myst, same output.
 readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials
     thread_signals timers processes pipes_poll event_fds process_control syscall_restart
-    shared_memory sockets unix_sockets names core_syscalls file_calls file_locks sysv_ipc posix_mq)
+    shared_memory sockets unix_sockets names core_syscalls file_calls file_locks sysv_ipc posix_mq
+    signal_spinning)
 readonly MOTD="Welcome to the myst test image."
 readonly NATIVE_TIMEOUT=60 MYST_TIMEOUT=120
 
