@@ -23,6 +23,14 @@ if [ -z "${MYST_SKIP_APT:-}" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"
 fi
 
+# The native runs of tests/apps/names.c resolve "localhost" through the
+# host's /etc/hosts, as every Debian installation has it; a bare chroot or
+# container may lack the line.
+if ! grep -qsE '^127\.0\.0\.1[[:space:]](.*[[:space:]])?localhost([[:space:]]|$)' /etc/hosts; then
+    echo "setup.sh: adding '127.0.0.1 localhost' to /etc/hosts (the name tests resolve it natively)"
+    printf '127.0.0.1\tlocalhost\n' | $SUDO tee -a /etc/hosts >/dev/null
+fi
+
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
 echo "setup.sh: built build/myst"
