@@ -73,7 +73,7 @@ Result<bool> ChangeWord::wait(Thread& thread, uint32_t seen,
     }
     const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
     auto woken = [&] {
-        BlockingScope waiting(thread.kernel().lock());
+        BlockingScope waiting(thread);
         return thread.kernel().target().futex(reinterpret_cast<uint32_t*>(&m_word),
                                               FUTEX_WAIT | FUTEX_PRIVATE_FLAG, seen,
                                               deadline ? &left : nullptr, nullptr, 0, interrupted);

@@ -23,6 +23,7 @@ namespace myst::kernel {
 
 struct IpcNamespace;
 class MemoryManager;
+class MemoryTurns;
 class PipeRegistry;
 class Process;
 class ProcessTable;
@@ -37,12 +38,14 @@ struct StraceConfig {
         only_names;  // --strace-filter 'SYS_open:SYS_read' (names without SYS_)
 };
 
-// Mystikos's ForkMode values. pseudo_wait_for_exit_exec: the parent waits
-// while its child runs in the parent's pages, until the child execs or
-// exits; then the parent gets its memory back as it was at fork. none:
-// fork is ENOTSUP. (Mystikos's "pseudo", both running on one copy of the
-// memory, is not offered: each would corrupt the other's heap.)
-enum class ForkMode { pseudo_wait_for_exit_exec, none };
+// Mystikos's ForkMode values (kernel/memory_image.h has the model). pseudo:
+// parent and child both run, each on its own copy of its memory, taking
+// turns on the pages. pseudo_wait_for_exit_exec: the parent waits in fork
+// while its child runs, until the child execs or exits; then the parent
+// gets its memory back as it was at fork. none: fork is ENOTSUP.
+// (Mystikos's "pseudo" runs both on one copy of the memory; myst's gives
+// each its own, as Linux does.)
+enum class ForkMode { pseudo, pseudo_wait_for_exit_exec, none };
 
 // The kernel release and version uname(2) and /proc/sys/kernel give: a
 // fixed modern Linux, so libcs enable the features the kernel serves.
@@ -66,7 +69,7 @@ struct KernelConfig {
     uint64_t image_cache_bytes = blk::default_image_cache_bytes;
     // Mystikos's ForkMode: how fork(2) runs the child in the one address
     // space (kernel/process_lifecycle.h).
-    ForkMode fork_mode = ForkMode::pseudo_wait_for_exit_exec;
+    ForkMode fork_mode = ForkMode::pseudo;
     // Processes alive (or zombie) at once; fork past it is EAGAIN.
     unsigned max_processes = 256;
     blk::ImageTrust image_trust{.root_hashes = {}, .public_keys = {}, .trust_image_fssig = true};
@@ -123,6 +126,8 @@ public:
     // SysV semaphores and message queues, POSIX message queues
     // (kernel/ipc_namespace.h).
     virtual IpcNamespace& ipc() = 0;
+    // The processes of one space taking turns on its pages (fork).
+    virtual MemoryTurns& memory_turns() = 0;
 
     // Whether this run has said on stderr that its TEE credentials are
     // simulated (kernel/tee_runtime.cpp); under the kernel lock.

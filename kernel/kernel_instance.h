@@ -7,6 +7,7 @@
 #include "kernel/elf_loader.h"
 #include "kernel/ipc_namespace.h"
 #include "kernel/kernel.h"
+#include "kernel/memory_image.h"
 #include "kernel/memory_manager.h"
 #include "kernel/pipe.h"
 #include "kernel/process_table.h"
@@ -52,6 +53,7 @@ public:
     ProcessTable& processes() override { return m_processes; }
     SharedMemoryRegistry& shared_memory() override { return *m_shared_memory; }
     IpcNamespace& ipc() override { return *m_ipc; }
+    MemoryTurns& memory_turns() override { return m_memory_turns; }
 
     // What /proc shows about the processes.
     fs::ProcessInfo& process_info() { return *m_process_info; }
@@ -70,6 +72,7 @@ private:
     KernelConfig m_config;
     Strace m_strace;
     std::unique_ptr<MemoryManager> m_memory;
+    MemoryTurns m_memory_turns{*this};
     PipeRegistry m_pipes;
     UnixNames m_unix_names;
     std::unique_ptr<fs::Vfs> m_vfs;

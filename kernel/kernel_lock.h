@@ -24,6 +24,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 
 #include "entry/entry.h"
 
@@ -51,18 +52,23 @@ private:
     KernelLock& m_lock;
 };
 
-// Lets the kernel lock go for a host wait; takes it back at the end.
+class Thread;
+
+// Lets the kernel lock go for a host wait of `thread`; takes it back at the
+// end, and waits for the thread's memory image to be in the pages again
+// (kernel/memory_image.h: another process of its space may have had them
+// meanwhile), so the caller may touch program memory after it as before.
 class BlockingScope {
 public:
-    explicit BlockingScope(KernelLock& lock) : m_lock(lock) { m_lock.release(); }
-    ~BlockingScope() { m_lock.acquire(); }
+    explicit BlockingScope(Thread& thread);
+    ~BlockingScope();
     BlockingScope(const BlockingScope&) = delete;
     BlockingScope& operator=(const BlockingScope&) = delete;
 
 private:
-    KernelLock& m_lock;
+    Thread& m_thread;
     // The host wait inside may be ended by another thread's interrupt.
-    entry::InterruptWindow m_interrupts;
+    std::optional<entry::InterruptWindow> m_interrupts;
 };
 
 }  // namespace myst::kernel

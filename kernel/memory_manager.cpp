@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernel/memory_snapshot.h"
 #include "kernel/shared_pages.h"
 
 namespace myst::kernel {
@@ -88,14 +89,44 @@ Result<uint64_t> MemoryManager::find_free_range(uint64_t length) const {
         uint64_t usable_end = gap_end;
         if (it != m_mappings.end() && it->first == gap_end && it->second.guard_gap_below)
             usable_end -= std::min(gap_end, stack_guard_gap);
-        if (usable_end >= gap_start && usable_end - gap_start >= length)
-            return usable_end - length;
+        if (usable_end >= gap_start && usable_end - gap_start >= length) {
+            if (uint64_t fit = fit_below_parked_locked(gap_start, usable_end, length))
+                return fit;
+        }
         if (previous == m_mappings.end() || previous->first <= floor)
             break;
         gap_end = previous->first;
         it = previous;
     }
     return Error(ENOMEM, "out of memory: the program's budget (--memory-size) is used up");
+}
+
+uint64_t MemoryManager::parked_range_start_locked(uint64_t address, uint64_t end,
+                                                  SpaceId except) const {
+    uint64_t lowest = 0;
+    for (const auto& [id, snapshot] : m_parked) {
+        if (snapshot->space == except)
+            continue;
+        auto it = snapshot->mappings.lower_bound(address);
+        if (it != snapshot->mappings.begin() && std::prev(it)->second.end > address)
+            it = std::prev(it);
+        if (it != snapshot->mappings.end() && it->first < end &&
+            (lowest == 0 || it->first < lowest))
+            lowest = it->first;
+    }
+    return lowest;
+}
+
+uint64_t MemoryManager::fit_below_parked_locked(uint64_t floor, uint64_t top,
+                                                uint64_t length) const {
+    // Each parked range met moves the top below it; the top only goes down.
+    while (top >= floor + length) {
+        uint64_t blocker = parked_range_start_locked(top - length, top);
+        if (blocker == 0)
+            return top - length;
+        top = blocker;
+    }
+    return 0;
 }
 
 void MemoryManager::split_at(uint64_t address) {
@@ -179,6 +210,9 @@ Result<uint64_t> MemoryManager::map_fixed_locked(uint64_t address, uint64_t leng
         return Error(ENOMEM, "fixed mapping over the program break");
     if (!inside && address < m_region_end && end > m_region_start)
         return Error(ENOMEM, "fixed mapping straddles the memory region");
+    // A parked image of another space will come back there (kernel/memory_image.h).
+    if (parked_range_start_locked(address, end, space) != 0)
+        return Error(ENOMEM, "address range is held by a process waiting for its turn");
     if (!range_is_free(address, end)) {
         if (!replace)
             return Error(EEXIST, "address range is taken");
@@ -310,7 +344,8 @@ uint64_t MemoryManager::set_break(uint64_t requested, SpaceId space) {
     uint64_t old_top = page_align_up(m_break);
     uint64_t new_top = page_align_up(requested);
     if (new_top > old_top) {
-        if (!range_is_free(old_top, new_top))
+        if (!range_is_free(old_top, new_top) ||
+            parked_range_start_locked(old_top, new_top, m_break_space) != 0)
             return m_break;
         if (m_target
                 .memory_commit(reinterpret_cast<void*>(old_top), new_top - old_top,
@@ -355,9 +390,7 @@ void MemoryManager::drop_mapping_locked(uint64_t start) {
     forget_locked(it);
 }
 
-void MemoryManager::release_space(SpaceId space) {
-    ReleaseAfterUnlock release(*this);
-    std::lock_guard guard(m_lock);
+void MemoryManager::vacate_space_locked(SpaceId space) {
     for (auto it = m_mappings.begin(); it != m_mappings.end();) {
         uint64_t start = it->first;
         bool mine = it->second.space == space;
@@ -365,6 +398,18 @@ void MemoryManager::release_space(SpaceId space) {
         if (mine)
             drop_mapping_locked(start);
     }
+}
+
+void MemoryManager::vacate_space(SpaceId space) {
+    ReleaseAfterUnlock release(*this);
+    std::lock_guard guard(m_lock);
+    vacate_space_locked(space);
+}
+
+void MemoryManager::release_space(SpaceId space) {
+    ReleaseAfterUnlock release(*this);
+    std::lock_guard guard(m_lock);
+    vacate_space_locked(space);
     if (m_break_space == space) {
         m_break_space = kernel_space;
         m_break = m_break_start;

@@ -138,6 +138,21 @@ public:
     // Frees a snapshot that will not be restored.
     void discard_snapshot(SpaceSnapshot& snapshot);
 
+    // Parking (kernel/memory_image.h): one process image of `space` leaves
+    // the pages for another image of the same space. Its mappings and bytes
+    // are saved (ENOMEM past the budget) and its address ranges stay
+    // reserved, so that no other space maps there meanwhile; with
+    // `keep_pages` the pages stay as they are (fork: the child goes on in
+    // them), else they are given back. Returns the parked image's id.
+    Result<uint64_t> park_space(SpaceId space, bool keep_pages);
+    // Puts a parked image back into its (vacant) space and forgets it.
+    void unpark_space(uint64_t parked);
+    // Forgets a parked image that will not come back (its process ended).
+    void forget_parked(uint64_t parked);
+    // Gives back every mapping of `space` (the image in the pages ended
+    // while others of the space are parked); the break stays the space's.
+    void vacate_space(SpaceId space);
+
     // True when [address, address+length) lies in mappings that allow it.
     bool is_accessible(uint64_t address, uint64_t length, bool write) const;
     // How many bytes from `address` (at most `length`) do, as a copy that
@@ -179,6 +194,13 @@ private:
     void split_at(uint64_t address);
     void erase_range(uint64_t address, uint64_t end);
     bool range_is_free(uint64_t address, uint64_t end) const;
+    // The lowest start of a parked range (of any space but `except`) that
+    // meets [address, end), or 0 when none does.
+    uint64_t parked_range_start_locked(uint64_t address, uint64_t end,
+                                       SpaceId except = kernel_space) const;
+    // The highest `length` bytes of [floor, top) that meet no parked range, or 0.
+    uint64_t fit_below_parked_locked(uint64_t floor, uint64_t top, uint64_t length) const;
+    void vacate_space_locked(SpaceId space);
     // ENOMEM when `length` more private bytes would push private and shared
     // memory together past the budget.
     Result<void> check_budget_locked(uint64_t length) const;
@@ -211,6 +233,9 @@ private:
     mutable std::mutex m_lock;
     std::map<uint64_t, Mapping> m_mappings;  // start -> mapping
     uint64_t m_shared_bytes = 0;
+    // Parked process images by id (kernel/memory_snapshot.h).
+    std::map<uint64_t, std::shared_ptr<SpaceSnapshot>> m_parked;
+    uint64_t m_next_parked = 1;
     std::vector<std::shared_ptr<SharedPages>> m_released_pages;
 };
 

@@ -30,6 +30,8 @@ Result<uint64_t> MemoryManager::map_shared(uint64_t address, uint64_t length, in
     if (fixed) {
         if (address < page_align_up(m_break) && address + length > m_break_start)
             return Error(ENOMEM, "fixed mapping over the program break");
+        if (parked_range_start_locked(address, address + length, space) != 0)
+            return Error(ENOMEM, "address range is held by a process waiting for its turn");
         if (!range_is_free(address, address + length)) {
             if (!replace)
                 return Error(EEXIST, "address range is taken");

@@ -150,4 +150,42 @@ void MemoryManager::discard_snapshot(SpaceSnapshot& snapshot) {
     snapshot.runs.clear();
 }
 
+Result<uint64_t> MemoryManager::park_space(SpaceId space, bool keep_pages) {
+    std::unique_ptr<SpaceSnapshot> snapshot = TRY(snapshot_space(space));
+    snapshot->space = space;
+    ReleaseAfterUnlock release(*this);
+    std::lock_guard guard(m_lock);
+    if (!keep_pages)
+        vacate_space_locked(space);
+    uint64_t id = m_next_parked++;
+    m_parked.emplace(id, std::move(snapshot));
+    return id;
+}
+
+void MemoryManager::unpark_space(uint64_t parked) {
+    std::shared_ptr<SpaceSnapshot> snapshot;
+    {
+        std::lock_guard guard(m_lock);
+        auto it = m_parked.find(parked);
+        if (it == m_parked.end())
+            return;
+        snapshot = std::move(it->second);
+        m_parked.erase(it);
+    }
+    restore_space(snapshot->space, *snapshot);
+}
+
+void MemoryManager::forget_parked(uint64_t parked) {
+    std::shared_ptr<SpaceSnapshot> snapshot;
+    {
+        std::lock_guard guard(m_lock);
+        auto it = m_parked.find(parked);
+        if (it == m_parked.end())
+            return;
+        snapshot = std::move(it->second);
+        m_parked.erase(it);
+    }
+    discard_snapshot(*snapshot);
+}
+
 }  // namespace myst::kernel

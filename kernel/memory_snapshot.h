@@ -24,6 +24,7 @@ struct SpaceSnapshot {
         uint64_t stored_at = 0;  // where in `storage` the bytes are
     };
 
+    SpaceId space = kernel_space;
     std::map<uint64_t, Mapping> mappings;  // start -> mapping, as at fork
     std::vector<Run> runs;
     // The saved bytes: kernel pages in the budget, so that fork past the

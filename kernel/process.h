@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/memory_image.h"
 #include "kernel/memory_manager.h"
 
 namespace myst::kernel {
@@ -113,6 +114,9 @@ public:
     // or vfork uses its parent's until it execs; the space goes back to the
     // budget when the last process using it execs or ends.
     SpaceId space = first_space;
+    // Its copy of the space's memory (kernel/memory_image.h): its own, or
+    // its parent's for a vfork/CLONE_VM child; empty once it ended.
+    std::shared_ptr<MemoryImage> image = std::make_shared<MemoryImage>();
     // The signal the parent gets when this process ends (clone's CSIGNAL;
     // SIGCHLD for fork), 0 for none.
     int exit_signal = SIGCHLD;

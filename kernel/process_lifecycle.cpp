@@ -10,7 +10,7 @@
 #include "kernel/fs_context.h"
 #include "kernel/ipc_namespace.h"
 #include "kernel/kernel.h"
-#include "kernel/memory_snapshot.h"
+#include "kernel/memory_image.h"
 #include "kernel/pid_file.h"
 #include "kernel/process.h"
 #include "kernel/process_table.h"
@@ -45,10 +45,10 @@ Result<void> check_process_limits(Kernel& kernel, const Process& parent) {
 
 // Waits (without the kernel lock) until the child execs or ends; a vfork
 // parent cannot be interrupted, as on Linux.
-void wait_for_child_release(Kernel& kernel, uint32_t& word) {
-    BlockingScope unlocked(kernel.lock());
+void wait_for_child_release(Thread& parent, uint32_t& word) {
+    BlockingScope unlocked(parent);
     while (__atomic_load_n(&word, __ATOMIC_ACQUIRE) == 0)
-        (void)kernel.target().futex(&word, FUTEX_WAIT, 0, nullptr, nullptr, 0, nullptr);
+        (void)parent.kernel().target().futex(&word, FUTEX_WAIT, 0, nullptr, nullptr, 0, nullptr);
 }
 
 siginfo_t child_info(Process& child) {
@@ -121,20 +121,26 @@ Result<pid_t> fork_process(Thread& parent_thread, uint64_t flags, int exit_signa
     Kernel& kernel = parent_thread.kernel();
     Process& parent = parent_thread.process();
     bool shares_memory = flags & CLONE_VM;
-    if (kernel.config().fork_mode == ForkMode::none && !shares_memory)
+    ForkMode mode = kernel.config().fork_mode;
+    if (mode == ForkMode::none && !shares_memory)
         return Error(ENOTSUP, "fork is off (ForkMode none)");
     TRY(check_process_limits(kernel, parent));
-    bool parent_waits = (flags & CLONE_VFORK) || !shares_memory;
-    std::unique_ptr<SpaceSnapshot> snapshot;
-    if (!shares_memory && running_threads(parent) <= 1) {
-        auto taken = kernel.memory().snapshot_space(parent.space);
-        if (taken.is_error())
+    // A parent whose other threads run on cannot leave its pages: its child
+    // shares them, as a vfork child does, and the parent waits.
+    bool own_image = !shares_memory && running_threads(parent) <= 1;
+    bool parent_waits =
+        (flags & CLONE_VFORK) || (!shares_memory && (!own_image || mode != ForkMode::pseudo));
+    std::shared_ptr<MemoryImage> child_image = parent.image;
+    if (own_image) {
+        auto forked = kernel.memory_turns().fork_image(parent);
+        if (forked.is_error())
             return Error(ENOMEM, "no memory left in the budget for fork");
-        snapshot = taken.release_value();
+        child_image = forked.release_value();
     }
     pid_t pid = kernel.allocate_pid();
     auto owned = std::make_unique<Process>(pid, parent.pid(), parent.fs().clone());
     owned->inherit_from(parent);
+    owned->image = std::move(child_image);
     owned->exit_signal = exit_signal;
     uint32_t released = 0;
     if (parent_waits)
@@ -142,15 +148,15 @@ Result<pid_t> fork_process(Thread& parent_thread, uint64_t flags, int exit_signa
     Process& child = kernel.processes().add(std::move(owned));
     auto started = start_thread(parent_thread, start, &child);
     if (started.is_error()) {
+        // The parent's image comes back at its return to the program.
+        kernel.memory_turns().leave_image(child);
         kernel.processes().remove(pid);
-        if (snapshot)
-            kernel.memory().discard_snapshot(*snapshot);
         return started.release_error();
     }
+    // Else (ForkMode pseudo) the child has the pages first: the parent
+    // waits for its turn on its way back to the program.
     if (parent_waits)
-        wait_for_child_release(kernel, released);
-    if (snapshot)
-        kernel.memory().restore_space(parent.space, *snapshot);
+        wait_for_child_release(parent_thread, released);
     return pid;
 }
 
@@ -169,6 +175,7 @@ std::unique_ptr<ProcessTimers> end_process(Kernel& kernel, Process& process) {
     process.fs().fds.close_all();
     // semop(2)'s SEM_UNDO: what the process did is undone as it ends.
     kernel.ipc().semaphores.process_ended(process.pid());
+    kernel.memory_turns().leave_image(process);
     if (!kernel.processes().space_in_use(process.space, &process))
         kernel.memory().release_space(process.space);
     // After the memory: a parent that waited gets its pages back now.

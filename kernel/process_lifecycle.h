@@ -2,17 +2,14 @@
 // of a process's last thread (zombie, SIGCHLD, reparenting), and ending
 // every thread of a process (exit_group, a fatal signal, execve).
 //
-// The memory model (DESIGN decision 4, Mystikos's ForkMode
-// pseudo_wait_for_exit_exec): all processes share one address space. A
-// child of fork runs in its parent's pages, on the same stack addresses,
-// while the parent waits in fork; before the child starts, the kernel
-// saves the parent's pages (kernel/memory_snapshot.h) and puts them back
-// when the child execs (its new image gets a space of its own) or exits,
-// so the parent sees its memory as it was at fork: fork semantics for the
-// parent, whatever the child wrote. A parent with other running threads is
-// not snapshotted (they would lose what they write meanwhile): its child
-// shares its memory as a vfork child does. vfork and CLONE_VM children
-// share memory, as on Linux.
+// The memory model (DESIGN decision 4): all processes share one address
+// space. A child of fork gets a memory image of its own at the same
+// addresses, and the processes of one space take turns on its pages
+// (kernel/memory_image.h): the child goes on in the pages first while the
+// parent's are parked. Under ForkMode pseudo_wait_for_exit_exec the parent
+// also waits in fork until the child execs or ends. A parent with other
+// running threads cannot leave its pages: its child shares its memory as a
+// vfork child does. vfork and CLONE_VM children share memory, as on Linux.
 #pragma once
 
 #include <sys/types.h>

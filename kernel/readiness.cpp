@@ -72,7 +72,7 @@ Result<std::vector<int>> wait_once(Thread& thread, fs::WaitSources& sources,
 
     const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
     auto waited = [&] {
-        BlockingScope waiting(thread.kernel().lock());
+        BlockingScope waiting(thread);
         return thread.kernel().target().wait_for_readiness(fds, timeout ? &*timeout : nullptr,
                                                            interrupted);
     }();

@@ -265,7 +265,7 @@ Result<void> wait_for_signal(Thread& thread, const struct timespec* timeout) {
         const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
         struct timespec remaining = left;
         auto slept = [&] {
-            BlockingScope waiting(thread.kernel().lock());
+            BlockingScope waiting(thread);
             return thread.kernel().target().sleep(CLOCK_MONOTONIC, false, left, &remaining,
                                                   interrupted);
         }();

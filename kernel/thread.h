@@ -45,7 +45,11 @@ public:
     // temporary one in signal_mask.
     bool restore_mask_after_handler = false;
     uint64_t mask_after_handler = 0;
-    pid_t host_tid = 0;         // the host thread running it (interrupts)
+    pid_t host_tid = 0;  // the host thread running it (interrupts)
+    // It runs program code now, not kernel code (kernel/memory_image.h).
+    bool in_program = false;
+    // It waits on the host without the kernel lock (a BlockingScope).
+    bool in_host_wait = false;
     bool exit_started = false;  // it left (or is leaving) program code for good
     // Another thread ended the process or exec'd: leave at the next entry.
     bool exit_requested = false;

@@ -8,6 +8,7 @@
 
 #include "entry/entry.h"
 #include "kernel/kernel.h"
+#include "kernel/memory_image.h"
 #include "kernel/process.h"
 #include "kernel/process_lifecycle.h"
 #include "kernel/process_timers.h"
@@ -32,6 +33,8 @@ long handle_syscall(void* thread_pointer, long number, const uint64_t arguments[
         args.raw[i] = arguments[i];
     KernelEntryScope held(thread.kernel().lock());
     thread.context = context;
+    MemoryTurns& turns = thread.kernel().memory_turns();
+    turns.entered_kernel(thread);
     end_thread_if_asked(thread);
     long result = dispatch_syscall(thread, number, args);
     end_thread_if_asked(thread);
@@ -42,6 +45,7 @@ long handle_syscall(void* thread_pointer, long number, const uint64_t arguments[
         if (!deliver_pending_signals(thread).is_error())
             result = context->uc_mcontext.gregs[REG_RAX];
     }
+    turns.returning_to_program(thread);
     thread.context = nullptr;
     return result;
 }
@@ -53,11 +57,14 @@ void handle_fault(void* thread_pointer, int signal, siginfo_t* info, ucontext_t*
     Thread& thread = *static_cast<Thread*>(thread_pointer);
     KernelEntryScope held(thread.kernel().lock());
     thread.context = context;
+    MemoryTurns& turns = thread.kernel().memory_turns();
+    turns.entered_kernel(thread);
     end_thread_if_asked(thread);
     if (signal == entry::interrupt_signal)
         (void)deliver_pending_signals(thread);
     else if (raise_signal(thread, signal, *info, true).is_error())
         terminate_process(thread, signaled_status(signal));
+    turns.returning_to_program(thread);
     thread.context = nullptr;
 }
 
@@ -141,14 +148,19 @@ Result<std::unique_ptr<entry::ProgramThread>> make_program_thread(Thread& thread
 // The body of a cloned thread's host thread.
 void run_cloned_thread(Thread& thread, ucontext_t start, uint64_t program_fs) {
     KernelLock& lock = thread.kernel().lock();
+    MemoryTurns& turns = thread.kernel().memory_turns();
     lock.acquire();
     auto program_thread = make_program_thread(thread);
+    if (!program_thread.is_error())
+        turns.returning_to_program(thread);
     lock.release();
     if (!program_thread.is_error()) {
         program_thread.value()->state().program_fs = program_fs;
         program_thread.value()->run_context(start);
     }
     std::unique_lock held(lock.mutex());
+    // Its last words go to its own memory (robust list, clear_child_tid).
+    turns.ensure_resident(thread);
     std::unique_ptr<ProcessTimers> timers = finish_thread(thread);
     held.unlock();
 }
@@ -158,11 +170,17 @@ void run_cloned_thread(Thread& thread, ucontext_t start, uint64_t program_fs) {
 Result<int> run_first_thread(Thread& thread, uint64_t entry_point, uint64_t stack_pointer) {
     Process& process = thread.process();
     KernelLock& lock = thread.kernel().lock();
+    MemoryTurns& turns = thread.kernel().memory_turns();
     auto program_thread = TRY(make_program_thread(thread));
+    {
+        std::lock_guard starting(lock.mutex());
+        turns.returning_to_program(thread);
+    }
     int status = program_thread->run(entry_point, stack_pointer);
     if (status < 0)
         return Error(-status, "cannot start syscall user dispatch");
     std::unique_lock held(lock.mutex());
+    turns.ensure_resident(thread);
     std::unique_ptr<ProcessTimers> timers = finish_thread(thread);
     // exit(2) of the first thread leaves the process running until its
     // last thread ends.

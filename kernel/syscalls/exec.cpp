@@ -106,7 +106,7 @@ void end_other_threads(Thread& thread) {
             (void)kernel.target().thread_interrupt(other->host_tid, entry::interrupt_signal);
     }
     while (process.threads().size() > 1) {
-        BlockingScope waiting(kernel.lock());
+        BlockingScope waiting(thread);
         (void)kernel.target().sleep(CLOCK_MONOTONIC, false, timespec{0, 1000000}, nullptr, nullptr);
     }
 }
@@ -138,6 +138,8 @@ void become_program(Thread& thread, const ExecRequest& request, const LoadedProg
     end_other_threads(thread);
     SpaceId old_space = process.space;
     process.space = request.space;
+    kernel.memory_turns().leave_image(process);
+    process.image = std::make_shared<MemoryImage>();
     if (!kernel.processes().space_in_use(old_space, &process))
         kernel.memory().release_space(old_space);
     kernel.memory().claim_break(process.space);

@@ -141,7 +141,7 @@ Result<fs::RecordLock> lock_range(fs::OpenFile& file, const struct flock& reques
 // kernel/syscall_restart.cpp).
 Result<void> wait_for_lock_change(Thread& thread, uint32_t seen) {
     const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
-    BlockingScope waiting(thread.kernel().lock());
+    BlockingScope waiting(thread);
     auto woken = thread.kernel().target().futex(vfs_of(thread).locks().changes_word(), FUTEX_WAIT,
                                                 seen, nullptr, nullptr, 0, interrupted);
     if (woken.is_error() && woken.error().code() == EINTR)

@@ -41,7 +41,7 @@ Result<long> sys_futex(Thread& thread, const SyscallArgs& args) {
             if (has_timeout)
                 timeout = TRY(read_user<struct timespec>(thread, args.address(3)));
             const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
-            BlockingScope waiting(thread.kernel().lock());
+            BlockingScope waiting(thread);
             return target.futex(word, operation, value, has_timeout ? &timeout : nullptr, nullptr,
                                 value3, interrupted);
         }

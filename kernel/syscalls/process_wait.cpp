@@ -47,7 +47,7 @@ struct Reaped {
 // from `seen`.
 Result<void> wait_for_child_event(Thread& thread, uint32_t seen) {
     const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
-    BlockingScope waiting(thread.kernel().lock());
+    BlockingScope waiting(thread);
     auto woken = thread.kernel().target().futex(&thread.process().child_events, FUTEX_WAIT, seen,
                                                 nullptr, nullptr, 0, interrupted);
     if (woken.is_error() && woken.error().code() == EINTR)

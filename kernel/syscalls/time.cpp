@@ -45,7 +45,7 @@ Result<long> sleep_interruptibly(Thread& thread, clockid_t clock, bool absolute,
         const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
         struct timespec remaining = request;
         auto slept = [&] {
-            BlockingScope waiting(thread.kernel().lock());
+            BlockingScope waiting(thread);
             return thread.kernel().target().sleep(clock, absolute, request, &remaining,
                                                   interrupted);
         }();

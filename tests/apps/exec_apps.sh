@@ -39,12 +39,12 @@ readonly APP_NAMES=(hello exit_status args_env file_io image_only getpid memory_
     proc_self dev_files misc_syscalls unknown_syscall signals threads credentials hardening_mman
     thread_signals timers processes pipes_poll event_fds process_control syscall_restart
     stdin_wait shared_memory sockets unix_sockets names core_syscalls file_calls file_locks
-    sysv_ipc posix_mq signal_spinning)
+    sysv_ipc posix_mq signal_spinning fork_turns)
 # Programs run without arguments, natively and under myst, same output.
 readonly PLAIN_APPS=(proc_self dev_files misc_syscalls unknown_syscall signals threads credentials
     thread_signals timers processes pipes_poll event_fds process_control syscall_restart
     shared_memory sockets unix_sockets names core_syscalls file_calls file_locks sysv_ipc posix_mq
-    signal_spinning)
+    signal_spinning fork_turns)
 readonly MOTD="Welcome to the myst test image."
 readonly NATIVE_TIMEOUT=60 MYST_TIMEOUT=120
 
@@ -377,6 +377,13 @@ for v in "${VARIANTS[@]}"; do
         same_run "myst $app-$v" "native.$app-$v" "myst.$app-$v"
     done
 
+    # The other fork modes: the parent waiting in fork until its child execs
+    # or exits runs the processes checks alike; none refuses fork.
+    run "myst.processes-wait-$v" "$MYST_TIMEOUT" "${myst_exec[@]}" \
+        --fork-mode pseudo_wait_for_exit_exec "$CPIO" "/bin/processes-$v"
+    same_run "myst processes-$v (ForkMode pseudo_wait_for_exit_exec)" "native.processes-$v" \
+        "myst.processes-wait-$v"
+
     # A thread waiting for a line on the host's stdin (a pipe that stays
     # silent for 5 seconds) leaves the kernel to the others.
     for how in native myst; do
@@ -475,6 +482,9 @@ fi
 # Bad input: one clear line, a non-zero status, no crash.
 run myst.nope "$MYST_TIMEOUT" "${myst_exec[@]}" "$CPIO" /bin/nope
 expect_error "a program missing in the image" myst.nope 127 /bin/nope
+run myst.bad-fork-mode "$MYST_TIMEOUT" "${myst_exec[@]}" --fork-mode sometimes "$CPIO" \
+    /bin/hello-glibc
+expect_error "an unknown --fork-mode" myst.bad-fork-mode any "unknown ForkMode \"sometimes\""
 run myst.no-rootfs "$MYST_TIMEOUT" "${myst_exec[@]}" "$SCRATCH/no-such-rootfs.cpio" /bin/hello-glibc
 expect_error "a missing rootfs" myst.no-rootfs any no-such-rootfs.cpio
 for bad in not-elf elf32 truncated; do

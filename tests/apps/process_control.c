@@ -5,7 +5,8 @@
  * in the auxiliary vector, and what exec keeps of the timers. Children that
  * must run beside their parent are started with posix_spawn of this program
  * in a mode, so the program behaves the same under a fork that makes the
- * parent wait for exec or exit (myst's default ForkMode). Run as root. */
+ * parent wait for exec or exit (ForkMode pseudo_wait_for_exit_exec). Run
+ * as root. */
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>

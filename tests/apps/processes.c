@@ -2,7 +2,7 @@
  * statuses, wait4/waitid, SIGCHLD, zombies, process groups and sessions.
  * Every child exits or execs without waiting for its parent, so the program
  * runs the same under a fork that makes the parent wait until then (myst's
- * ForkMode pseudo_wait_for_exit_exec) as on Linux. Run with no arguments;
+ * ForkMode pseudo_wait_for_exit_exec, and its default pseudo) as on Linux. Run with no arguments;
  * it runs itself again (through /proc/self/exe's target) for the exec
  * checks, with a mode argument. */
 #include <fcntl.h>

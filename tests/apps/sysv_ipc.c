@@ -299,8 +299,8 @@ static void semaphore_processes(void) {
     CHECK(semval(id, 0) == 4, "an applied undo list is not applied again at exit");
 
     /* A post from a forked child is there for the parent once it runs
-     * (under myst's ForkMode the parent waits in fork until the child
-     * exits: two parties that must run at once are threads above). */
+     * (the checks hold also under ForkMode pseudo_wait_for_exit_exec,
+     * where the parent waits in fork until the child exits). */
     semctl(id, 0, SETVAL, (union semun){.val = 0});
     fflush(stdout);
     child = fork();

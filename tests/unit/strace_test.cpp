@@ -258,9 +258,11 @@ public:
     SharedMemoryRegistry& shared_memory() override { return m_shared_memory; }
     IpcNamespace& ipc() override { return m_ipc; }
     UnixNames& unix_names() override { return m_unix_names; }
+    MemoryTurns& memory_turns() override { return m_memory_turns; }
 
 private:
     KernelLock m_lock;
+    MemoryTurns m_memory_turns{*this};
     SpaceId m_next_space = first_space + 1;
     ProcessTable m_processes;
     PipeRegistry m_pipes{KernelConfig{}.pipe_buffer_limit};

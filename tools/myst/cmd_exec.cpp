@@ -139,20 +139,16 @@ Result<std::vector<std::string>> plan_mountable_paths(const ExecOptions& options
     return paths;
 }
 
-// Mystikos's ForkMode names; "pseudo" (parent and child running at once on
-// the same memory) is refused with the reason.
+// Mystikos's ForkMode names.
 Result<kernel::ForkMode> parse_fork_mode(const std::string& value, const std::string& where) {
+    if (value == "pseudo")
+        return kernel::ForkMode::pseudo;
     if (value == "pseudo_wait_for_exit_exec")
         return kernel::ForkMode::pseudo_wait_for_exit_exec;
     if (value == "none")
         return kernel::ForkMode::none;
-    if (value == "pseudo")
-        return Error::invalid(where +
-                              ": ForkMode \"pseudo\" is not offered (parent and child "
-                              "would run at once in the same memory); use "
-                              "\"pseudo_wait_for_exit_exec\"");
     return Error::invalid(where + ": unknown ForkMode \"" + value +
-                          "\" (pseudo_wait_for_exit_exec or none)");
+                          "\" (pseudo, pseudo_wait_for_exit_exec or none)");
 }
 
 // The identity the program's TEE reports name: Mystikos's sources for an
@@ -388,9 +384,11 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
     app->add_option("--memory-size", options->memory_size,
                     "Memory the program may use, e.g. 512m (k/m/g; default 512m)");
     app->add_option("--fork-mode", options->fork_mode,
-                    "How fork runs the child (Mystikos's ForkMode): pseudo_wait_for_exit_exec "
-                    "(default: the parent waits until the child execs or exits, then has its "
-                    "memory back as at fork) or none (fork fails with ENOTSUP)");
+                    "How fork runs the child (Mystikos's ForkMode): pseudo (default: parent "
+                    "and child both run, each on its own copy of its memory, taking turns), "
+                    "pseudo_wait_for_exit_exec (the parent waits until the child execs or "
+                    "exits, then has its memory back as at fork) or none (fork fails with "
+                    "ENOTSUP)");
     app->add_option("--block-cache-size", options->block_cache_size,
                     "Verified (and decrypted) ext2 blocks kept in memory per image, e.g. 256m "
                     "(default 64m; 0: none)");
