@@ -1,9 +1,12 @@
-/* TCP socket costs over 127.0.0.1, printed as one number for bench/sockets.sh:
+/* Stream socket costs, printed as one number for bench/sockets.sh:
  *   socket_cost pingpong N   a client and an echoing server thread bounce
- *                            one byte N times (TCP_NODELAY); prints round
- *                            trips per second
- *   socket_cost stream MIB   one thread sends MIB MiB in 64 KiB sends,
- *                            another receives them; prints MB/s (10^6 bytes) */
+ *                            one byte N times over TCP on 127.0.0.1
+ *                            (TCP_NODELAY); prints round trips per second
+ *   socket_cost stream MIB   one thread sends MIB MiB over TCP in 64 KiB
+ *                            sends, another receives them; prints MB/s
+ *                            (10^6 bytes)
+ *   socket_cost unix-pingpong N, socket_cost unix-stream MIB
+ *                            the same over an AF_UNIX stream socketpair */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,9 +50,8 @@ static void* produce(void* argument) {
     return NULL;
 }
 
-int main(int argc, char** argv) {
-    if (argc != 3)
-        return 1;
+/* A connected TCP pair over 127.0.0.1, without Nagle's delay. */
+static int tcp_pair(int* client) {
     int listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in address = {0};
     address.sin_family = AF_INET;
@@ -58,15 +60,33 @@ int main(int argc, char** argv) {
     if (bind(listener, (struct sockaddr*)&address, sizeof address) != 0 ||
         listen(listener, 1) != 0 || getsockname(listener, (struct sockaddr*)&address, &size) != 0)
         return 2;
-    int client = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(client, (struct sockaddr*)&address, sizeof address) != 0)
+    *client = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(*client, (struct sockaddr*)&address, sizeof address) != 0)
         return 2;
     server_fd = accept(listener, NULL, NULL);
     int on = 1;
-    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    setsockopt(*client, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     setsockopt(server_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc != 3)
+        return 1;
+    const char* mode = argv[1];
+    int client = -1;
+    if (strncmp(mode, "unix-", 5) == 0) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0)
+            return 2;
+        client = pair[0];
+        server_fd = pair[1];
+        mode += 5;
+    } else if (tcp_pair(&client) != 0) {
+        return 2;
+    }
     pthread_t thread;
-    if (strcmp(argv[1], "pingpong") == 0) {
+    if (strcmp(mode, "pingpong") == 0) {
         rounds = atol(argv[2]);
         pthread_create(&thread, NULL, echo, NULL);
         double start = now();

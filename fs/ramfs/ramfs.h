@@ -15,9 +15,16 @@
 
 namespace myst::fs {
 
-// Asks for (positive) or gives back (negative) bytes of file pages; false
-// when there is no room. /dev/shm and memfds charge the memory budget.
+// Asks for (positive) or gives back (negative) bytes of file pages and
+// directory entries; false when there is no room. /dev/shm, /tmp, memfds
+// and (from start on) the CPIO root charge the memory budget.
 using PageCharge = std::function<bool(int64_t bytes)>;
+
+// What a charged ramfs charges for each directory entry it makes (with the
+// inode a new file gets; a symbolic link adds its target's length): about
+// what the entry, its name and the inode take in kernel memory, so that a
+// program making empty files or hard links without end meets the budget.
+inline constexpr uint64_t kRamfsEntryBytes = 1024;
 
 // An empty ramfs whose root directory has `root_mode` (e.g. 01777 for /tmp).
 // With a `charge`, a file page it refuses is ENOSPC (as tmpfs past size=).
@@ -32,5 +39,12 @@ std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode = 0755,
 // A corrupt archive is an error that says why and where.
 Result<std::shared_ptr<FileSystem>> create_ramfs_from_cpio(image::RandomAccessFile& archive,
                                                            Clock clock);
+
+// Makes the ramfs `file_system` charge `charge` for the pages and entries it
+// takes from now on. The CPIO root is loaded before the kernel and its
+// budget exist; what it holds then (the archive) stays uncharged and is
+// never given back when removed. Call it before any program runs. False
+// when `file_system` is not a ramfs.
+bool charge_ramfs_from_now(FileSystem& file_system, PageCharge charge);
 
 }  // namespace myst::fs

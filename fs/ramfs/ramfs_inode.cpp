@@ -36,10 +36,23 @@ bool RamFileSystem::take_page() {
     return true;
 }
 
-void RamFileSystem::give_back_pages(int64_t count) {
+void RamFileSystem::give_back_pages(int64_t count, int64_t charged) {
     m_pages -= count;
-    if (m_charge && count > 0)
-        m_charge(-count * static_cast<int64_t>(RamInode::kPageSize));
+    if (m_charge && charged > 0)
+        m_charge(-charged * static_cast<int64_t>(RamInode::kPageSize));
+}
+
+Result<uint32_t> RamFileSystem::take_entry(uint64_t bytes) {
+    if (!m_charge)
+        return uint32_t{0};
+    if (!m_charge(static_cast<int64_t>(bytes)))
+        return Error(ENOSPC, "no room for another directory entry (the memory budget)");
+    return static_cast<uint32_t>(bytes);
+}
+
+void RamFileSystem::give_back_entry(uint32_t charged) {
+    if (m_charge && charged > 0)
+        m_charge(-static_cast<int64_t>(charged));
 }
 
 std::shared_ptr<Inode> RamFileSystem::root() {
@@ -80,7 +93,8 @@ RamInode::RamInode(RamFileSystem& fs, uint64_t ino, const NewInode& attributes, 
 }
 
 RamInode::~RamInode() {
-    ramfs().give_back_pages(static_cast<int64_t>(m_pages.size()));
+    int64_t count = static_cast<int64_t>(m_pages.size());
+    ramfs().give_back_pages(count, count - static_cast<int64_t>(m_uncharged_pages));
 }
 
 RamFileSystem& RamInode::ramfs() const {
@@ -101,21 +115,27 @@ Result<std::shared_ptr<RamInode>> RamInode::existing_child_locked(std::string_vi
     return child;
 }
 
-void RamInode::add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode) {
+void RamInode::add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode,
+                                uint32_t charge) {
     if (inode->is_directory())
         ++m_nlink;  // the child's ".."
     else
         ++inode->m_nlink;
     uint64_t cookie = m_next_cookie++;
     m_names_by_cookie.emplace(cookie, std::string(name));
-    m_entries.emplace(std::string(name), Entry{cookie, std::move(inode)});
+    m_entries.emplace(std::string(name), Entry{cookie, std::move(inode), charge});
 }
 
-std::shared_ptr<RamInode> RamInode::remove_entry_locked(std::string_view name) {
+std::shared_ptr<RamInode> RamInode::remove_entry_locked(std::string_view name,
+                                                        uint32_t* kept_charge) {
     auto it = m_entries.find(name);
     if (it == m_entries.end())
         return nullptr;
     std::shared_ptr<RamInode> inode = std::move(it->second.inode);
+    if (kept_charge)
+        *kept_charge = it->second.charge;
+    else
+        ramfs().give_back_entry(it->second.charge);
     m_names_by_cookie.erase(it->second.cookie);
     m_entries.erase(it);
     if (inode->is_directory())
@@ -188,9 +208,12 @@ Result<std::shared_ptr<Inode>> RamInode::create_locked(std::string_view name,
         return Error(ENOENT, "directory was removed");
     if (m_entries.find(name) != m_entries.end())
         return Error(EEXIST, "file exists");
+    // The entry pays for the inode too, and a symbolic link for its target:
+    // creating files without end is ENOSPC, as on a tmpfs out of inodes.
+    uint32_t charge = TRY(ramfs().take_entry(kRamfsEntryBytes + symlink_target.size()));
     std::shared_ptr<RamInode> inode = ramfs().make_inode_locked(attributes);
     inode->m_symlink_target = std::string(symlink_target);
-    add_entry_locked(name, inode);
+    add_entry_locked(name, inode, charge);
     touch_locked(ramfs().now());
     return std::shared_ptr<Inode>(std::move(inode));
 }
@@ -222,7 +245,9 @@ Result<void> RamInode::link(std::string_view name, const std::shared_ptr<Inode>&
         return Error(ENOENT, "file was removed");
     if (m_entries.find(name) != m_entries.end())
         return Error(EEXIST, "file exists");
-    add_entry_locked(name, std::static_pointer_cast<RamInode>(target));
+    // Hard links multiply entries without inodes: each costs as a file does.
+    uint32_t charge = TRY(ramfs().take_entry(kRamfsEntryBytes));
+    add_entry_locked(name, std::static_pointer_cast<RamInode>(target), charge);
     struct timespec now = ramfs().now();
     touch_locked(now);
     same_fs->m_ctime = now;
@@ -277,8 +302,9 @@ Result<void> RamInode::rename(std::string_view old_name, Inode& new_parent,
     }
     // `source` keeps the inode alive between the two steps; its link count
     // goes down and up again.
-    remove_entry_locked(old_name);
-    destination->add_entry_locked(new_name, source);
+    uint32_t charge = 0;
+    remove_entry_locked(old_name, &charge);
+    destination->add_entry_locked(new_name, source, charge);
     struct timespec now = ramfs().now();
     touch_locked(now);
     destination->touch_locked(now);
@@ -351,9 +377,12 @@ Result<uint32_t> RamInode::load_locked(image::RandomAccessFile& source, uint64_t
         TRY(source.read_at(offset + done, std::span(page->data(), chunk)));
         for (size_t i = 0; i < chunk; ++i)
             sum += (*page)[i];
-        m_pages[done / kPageSize] = std::move(page);
-        ++ramfs().pages_in_use();
+        std::unique_ptr<Page>& slot = m_pages[done / kPageSize];
+        if (!slot)
+            ++ramfs().pages_in_use();
+        slot = std::move(page);
     }
+    m_uncharged_pages = std::max<uint64_t>(m_uncharged_pages, (size + kPageSize - 1) / kPageSize);
     m_size = size;
     return sum;
 }
@@ -384,7 +413,12 @@ void RamInode::resize_locked(uint64_t size) {
         // so that growing again reads zeros.
         uint64_t first_dropped = (size + kPageSize - 1) / kPageSize;
         auto it = m_pages.lower_bound(first_dropped);
-        ramfs().give_back_pages(static_cast<int64_t>(std::distance(it, m_pages.end())));
+        auto dropped = static_cast<int64_t>(std::distance(it, m_pages.end()));
+        // The archive's pages among them were never charged.
+        auto uncharged = static_cast<int64_t>(
+            m_uncharged_pages > first_dropped ? m_uncharged_pages - first_dropped : 0);
+        ramfs().give_back_pages(dropped, dropped - uncharged);
+        m_uncharged_pages = std::min(m_uncharged_pages, first_dropped);
         m_pages.erase(it, m_pages.end());
         if (size % kPageSize != 0) {
             auto last = m_pages.find(size / kPageSize);
@@ -454,6 +488,15 @@ Result<std::shared_ptr<OpenFile>> RamInode::open(const PathRef& path, int flags)
 
 std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode, PageCharge charge) {
     return std::make_shared<ramfs::RamFileSystem>(std::move(clock), root_mode, std::move(charge));
+}
+
+bool charge_ramfs_from_now(FileSystem& file_system, PageCharge charge) {
+    auto* ram = dynamic_cast<ramfs::RamFileSystem*>(&file_system);
+    if (!ram)
+        return false;
+    std::lock_guard guard(ram->lock());
+    ram->set_charge_locked(std::move(charge));
+    return true;
 }
 
 }  // namespace myst::fs

@@ -38,7 +38,14 @@ public:
     std::atomic<int64_t>& pages_in_use() { return m_pages; }
     // One more file page, when the charge allows it (false: ENOSPC).
     bool take_page();
-    void give_back_pages(int64_t count);
+    // `count` pages go, of which `charged` were charged when taken (the
+    // pages a CPIO root held before it was charged never were).
+    void give_back_pages(int64_t count, int64_t charged);
+    // The cost of a new directory entry (ENOSPC past the charge): the bytes
+    // charged, 0 when this ramfs charges nothing.
+    Result<uint32_t> take_entry(uint64_t bytes);
+    void give_back_entry(uint32_t charged);
+    void set_charge_locked(PageCharge charge) { m_charge = std::move(charge); }
 
 private:
     std::mutex m_lock;
@@ -86,9 +93,14 @@ public:
     // The same for the operations: ENOTDIR if this is not a directory,
     // ENOENT if it has no such entry.
     Result<std::shared_ptr<RamInode>> existing_child_locked(std::string_view name) const;
-    // Adds an entry without touching times (the caller sets them).
-    void add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode);
-    std::shared_ptr<RamInode> remove_entry_locked(std::string_view name);
+    // Adds an entry without touching times (the caller sets them); `charge`
+    // is what it cost (take_entry), given back when it goes.
+    void add_entry_locked(std::string_view name, std::shared_ptr<RamInode> inode,
+                          uint32_t charge = 0);
+    // Removes an entry and gives back its charge, or hands the charge to
+    // `kept_charge` when the entry moves (rename).
+    std::shared_ptr<RamInode> remove_entry_locked(std::string_view name,
+                                                  uint32_t* kept_charge = nullptr);
     Result<size_t> write_locked(uint64_t offset, std::span<const uint8_t> data);
     // Fills an empty regular file with `size` bytes read from `source` at
     // `offset`, straight into its pages (no intermediate copy). Returns the
@@ -106,6 +118,7 @@ private:
     struct Entry {
         uint64_t cookie;
         std::shared_ptr<RamInode> inode;
+        uint32_t charge = 0;  // bytes charged for it (take_entry)
     };
 
     RamFileSystem& ramfs() const;
@@ -125,6 +138,9 @@ private:
     // Regular files: pages by index; a missing page is a hole of zeros.
     uint64_t m_size = 0;
     std::map<uint64_t, std::unique_ptr<Page>> m_pages;
+    // Pages [0, m_uncharged_pages) came from the CPIO archive uncharged
+    // (load_locked makes them all); every other page was charged.
+    uint64_t m_uncharged_pages = 0;
     std::string m_symlink_target;
 
     // Directories: entries by name, and by cookie for stable listing order.

@@ -96,6 +96,9 @@ Result<void> Vfs::mount_at(const PathRef& point, std::shared_ptr<FileSystem> fs,
     MountKey key{&point->inode()->file_system(), point->inode()->ino()};
     if (m_mounts_by_point.count(key))
         return Error(EBUSY, "something is mounted on " + path + " already");
+    if (m_mounts.size() >= kMaxMounts)
+        return Error(ENOSPC, "too many mounts (" + std::to_string(kMaxMounts) +
+                                 ", Linux's default mount-max)");
     auto mount = std::make_shared<Mount>();
     mount->id = m_next_mount_id++;
     mount->source = options.source.empty() ? std::string(fs->type_name()) : options.source;

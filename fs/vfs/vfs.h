@@ -61,12 +61,16 @@ struct MountOptions {
 class Vfs {
 public:
     static constexpr int kMaxSymlinks = 40;  // Linux's MAXSYMLINKS
+    // Linux's default /proc/sys/fs/mount-max: past it a mount is ENOSPC, so
+    // a program mounting in a loop cannot grow the table without bound.
+    static constexpr size_t kMaxMounts = 100000;
 
     // `clock` stamps UTIME_NOW.
     static Result<std::unique_ptr<Vfs>> create(std::shared_ptr<FileSystem> root_fs, Clock clock);
 
     // Mounts `fs` on the existing directory at absolute `path` (EBUSY for
-    // "/"). A second mount on one point stacks over the first, as on Linux.
+    // "/"; ENOSPC with kMaxMounts mounts, the root's included). A second
+    // mount on one point stacks over the first, as on Linux.
     Result<void> mount(const std::string& path, std::shared_ptr<FileSystem> fs,
                        const MountOptions& options = {});
     // The same on a resolved directory (mount(2) resolves in the process).

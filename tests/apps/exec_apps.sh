@@ -356,14 +356,19 @@ for v in "${VARIANTS[@]}"; do
     expect_run "myst --memory-size 64m memory_budget-$v stops below 64 MiB" "myst.budget64-$v" 0 \
         "budget-$v.expected"
 
-    # Shared memory (SysV, MAP_SHARED, /dev/shm) and /tmp's files are part
-    # of the budget too.
+    # Shared memory (SysV, MAP_SHARED, /dev/shm), the files of /tmp and of
+    # the CPIO root, and their directory entries are part of the budget too.
     printf 'PASS: %s\n' "shmget past the memory budget fails with ENOMEM" \
         "anonymous MAP_SHARED past the budget fails with ENOMEM" \
         "/dev/shm stops with ENOSPC within the budget" \
         "a small segment fits after the file is gone" \
         "/tmp stops with ENOSPC within the budget" \
-        "a small segment fits after the /tmp file is gone" >shm-budget.expected
+        "a small segment fits after the /tmp file is gone" \
+        "the CPIO root stops with ENOSPC within the budget" \
+        "a small segment fits after the root's file is gone" \
+        "empty files in /tmp stop with ENOSPC within the budget" \
+        "empty files in the CPIO root stop with ENOSPC within the budget" \
+        "a small segment fits after the files are gone" >shm-budget.expected
     run "myst.shm_budget64-$v" "$MYST_TIMEOUT" \
         "${myst_exec[@]}" --memory-size 64m "$CPIO" "/bin/shared_memory-$v" budget 64
     expect_run "myst --memory-size 64m shared_memory-$v budget" "myst.shm_budget64-$v" 0 \

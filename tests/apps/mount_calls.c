@@ -6,7 +6,12 @@
  * symlink to_root -> /, into which the program writes written.txt. The
  * operator allows mounting the directory holding all of them and nothing
  * else. Prints one verdict per check. Only for myst: mounting a host file
- * needs no loop device here, unlike Linux. */
+ * needs no loop device here, unlike Linux.
+ *
+ * mount_calls mount-max: tmpfs mounts in a loop stop with ENOSPC at Linux's
+ * default /proc/sys/fs/mount-max (100000 mounts in all, the ones myst makes
+ * at start included) instead of growing myst without bound. Only for myst:
+ * natively it would mount on the host. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,7 +152,29 @@ static void not_allowed(const char* directory) {
     expect_errno(access("/mnt/x/etc", F_OK), ENOENT, "nothing got mounted");
 }
 
+static int mount_max(void) {
+    mkdir("/mnt", 0755);
+    mkdir("/mnt/many", 0755);
+    CHECK(mount("none", "/mnt/many", "tmpfs", 0, NULL) == 0, "mount a tmpfs for the points");
+    char path[64];
+    long made = 0;
+    int result = 0;
+    for (; made < 200000; made++) {
+        snprintf(path, sizeof path, "/mnt/many/%ld", made);
+        if (mkdir(path, 0755) != 0 || (result = mount("none", path, "tmpfs", 0, NULL)) != 0)
+            break;
+    }
+    CHECK(result == -1 && errno == ENOSPC && made > 99000 && made < 100000,
+          "tmpfs mounts in a loop stop with ENOSPC just below mount-max (100000)");
+    snprintf(path, sizeof path, "/mnt/many/%ld", made - 1);
+    CHECK(umount2(path, 0) == 0 && mount("none", path, "tmpfs", 0, NULL) == 0,
+          "once one is unmounted another fits");
+    return verdict_finish();
+}
+
 int main(int argc, char** argv) {
+    if (argc == 2 && strcmp(argv[1], "mount-max") == 0)
+        return mount_max();
     if (argc != 5) {
         fprintf(stderr, "usage: mount_calls IMAGE ENCRYPTED KEYHEX HOSTDIR\n");
         return 2;

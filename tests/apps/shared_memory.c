@@ -8,7 +8,9 @@
  * Usage: shared_memory                  all checks (same output natively and under myst)
  *        shared_memory files <dir>      the MAP_SHARED file checks in <dir> only (ext2)
  *        shared_memory budget <MiB>     under myst --memory-size <MiB>m only: shared
- *                                       memory past the budget is ENOMEM/ENOSPC
+ *                                       memory and files in memory (/dev/shm, /tmp,
+ *                                       the CPIO root) past the budget are
+ *                                       ENOMEM/ENOSPC; so are empty files without end
  *        shared_memory child-write <path> <text>   (internal: the exec'd child) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -320,8 +322,31 @@ static int fills_to_enospc(const char* path, size_t over, long mebibytes) {
     return stopped;
 }
 
-/* Under myst --memory-size <MiB>m: shared memory and the files in the
- * memory file systems (/dev/shm, /tmp) are part of the budget. */
+/* Creates empty files <dir>/<n> until one fails or `limit` exist; 1 when
+ * it stopped with ENOSPC before `limit`. The files are removed again. */
+static int creates_to_enospc(const char* dir, long limit) {
+    char path[256];
+    long made = 0;
+    int fd = 0;
+    mkdir(dir, 0700);
+    for (; made < limit; made++) {
+        snprintf(path, sizeof path, "%s/%ld", dir, made);
+        if ((fd = open(path, O_CREAT | O_WRONLY, 0600)) < 0)
+            break;
+        close(fd);
+    }
+    int stopped = made < limit && fd == -1 && errno == ENOSPC;
+    while (made-- > 0) {
+        snprintf(path, sizeof path, "%s/%ld", dir, made);
+        unlink(path);
+    }
+    rmdir(dir);
+    return stopped;
+}
+
+/* Under myst --memory-size <MiB>m: shared memory, the files in the memory
+ * file systems (/dev/shm, /tmp, the CPIO root) and their entries are part
+ * of the budget. */
 static int budget(long mebibytes) {
     size_t over = (size_t)(mebibytes + 16) << 20;
     expect_errno(shmget(IPC_PRIVATE, over, IPC_CREAT | 0600), ENOMEM,
@@ -337,6 +362,19 @@ static int budget(long mebibytes) {
           "/tmp stops with ENOSPC within the budget");
     id = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
     CHECK(id >= 0, "a small segment fits after the /tmp file is gone");
+    shmctl(id, IPC_RMID, NULL);
+    CHECK(fills_to_enospc("/budget-filler", over, mebibytes),
+          "the CPIO root stops with ENOSPC within the budget");
+    id = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+    CHECK(id >= 0, "a small segment fits after the root's file is gone");
+    shmctl(id, IPC_RMID, NULL);
+    /* Each entry costs 1 KiB of the budget: well before one per 1 KiB. */
+    CHECK(creates_to_enospc("/tmp/many", mebibytes << 10),
+          "empty files in /tmp stop with ENOSPC within the budget");
+    CHECK(creates_to_enospc("/many", mebibytes << 10),
+          "empty files in the CPIO root stop with ENOSPC within the budget");
+    id = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+    CHECK(id >= 0, "a small segment fits after the files are gone");
     shmctl(id, IPC_RMID, NULL);
     return verdict_finish();
 }

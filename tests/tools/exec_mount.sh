@@ -53,6 +53,13 @@ check "... and of a host directory" grep -qx 'FAIL: mount a host directory' unli
 check "... with EPERM and a line naming the path" \
     grep -q "^myst: mount: $SCRATCH/plain.ext2 is not a host path the operator allowed" unlisted.err
 
+# A program mounting tmpfs in a loop meets Linux's default mount-max.
+"$MYST" exec-linux root.ext2 /bin/mount_calls-musl-static mount-max >max.out 2>max.err &&
+    status=0 || status=$?
+cat max.out
+check "tmpfs mounts in a loop stop with ENOSPC at mount-max ($status)" \
+    test "$status" = 0 -a "$(grep -c '^PASS' max.out)" = 3
+
 # --roothash on the command line is the trust for images the program mounts:
 # an image it does not name is refused. (The config's MountablePaths allows
 # the images here.)

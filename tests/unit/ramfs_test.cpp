@@ -262,19 +262,24 @@ TEST(Ramfs, TimesLinksAndBlocksFollowChanges) {
 namespace myst::fs {
 namespace {
 
+// A charge of at most `limit` bytes that keeps the sum in `charged`.
+PageCharge counting_charge(int64_t& charged, int64_t limit) {
+    return [&charged, limit](int64_t bytes) {
+        if (charged + bytes > limit)
+            return false;
+        charged += bytes;
+        return true;
+    };
+}
+
 // /dev/shm and memfds charge the memory budget for their pages: a page the
 // charge refuses is ENOSPC (a short write when some bytes fit), and pages
 // go back when a file shrinks or is removed.
 TEST(Ramfs, PageChargeBoundsWritesAndGetsPagesBack) {
     test::ManualClock clock;
     int64_t charged = 0;
-    const int64_t limit = 3 * 4096;
-    PageCharge charge = [&charged, limit](int64_t bytes) {
-        if (charged + bytes > limit)
-            return false;
-        charged += bytes;
-        return true;
-    };
+    const int64_t limit = 3 * 4096 + kRamfsEntryBytes;  // the entry of /f and 3 pages
+    PageCharge charge = counting_charge(charged, limit);
     auto vfs = vfs_over(create_ramfs(clock.clock(), 01777, charge), clock);
     auto file = vfs->open(vfs->root_lookup(), "/f", O_RDWR | O_CREAT, 0600).release_value();
     std::vector<uint8_t> data(5 * 4096, 'x');
@@ -286,9 +291,69 @@ TEST(Ramfs, PageChargeBoundsWritesAndGetsPagesBack) {
     ASSERT_TRUE(refused.is_error());
     EXPECT_EQ(refused.error().code(), ENOSPC);
     ASSERT_FALSE(file->truncate(4096).is_error());
-    EXPECT_EQ(charged, 4096);
+    EXPECT_EQ(charged, 4096 + static_cast<int64_t>(kRamfsEntryBytes));
     file.reset();
     ASSERT_FALSE(vfs->unlink(vfs->root_lookup(), "/f").is_error());
+    EXPECT_EQ(charged, 0);
+}
+
+// Every directory entry costs kRamfsEntryBytes (a symlink adds its target):
+// empty files, directories and hard links stop with ENOSPC at the charge's
+// limit; a rename keeps the cost and removing gives it back.
+TEST(Ramfs, EntriesAreChargedAndGivenBack) {
+    test::ManualClock clock;
+    int64_t charged = 0;
+    const auto entry = static_cast<int64_t>(kRamfsEntryBytes);
+    auto vfs = vfs_over(create_ramfs(clock.clock(), 01777, counting_charge(charged, 4 * entry + 3)),
+                        clock);
+    auto root = vfs->root_lookup();
+    ASSERT_FALSE(vfs->make_directory(root, "/d", 0755).is_error());
+    ASSERT_FALSE(vfs->open(root, "/d/a", O_WRONLY | O_CREAT, 0600).is_error());
+    ASSERT_FALSE(vfs->make_link(vfs->resolve(root, "/d/a").release_value(), root, "/b").is_error());
+    ASSERT_FALSE(vfs->make_symlink("d/a", root, "/s").is_error());
+    EXPECT_EQ(charged, 4 * entry + 3);
+    EXPECT_EQ(error_code(vfs->open(root, "/c", O_WRONLY | O_CREAT, 0600)), ENOSPC);
+    EXPECT_EQ(error_code(vfs->make_directory(root, "/e", 0755)), ENOSPC);
+    ASSERT_FALSE(vfs->unlink(root, "/s").is_error());
+    EXPECT_EQ(charged, 3 * entry);
+    ASSERT_FALSE(vfs->rename(root, "/d/a", root, "/moved", 0).is_error());
+    EXPECT_EQ(charged, 3 * entry);
+    ASSERT_FALSE(vfs->open(root, "/c", O_WRONLY | O_CREAT, 0600).is_error());
+    ASSERT_FALSE(vfs->rename(root, "/c", root, "/moved", 0).is_error());  // replaces it
+    EXPECT_EQ(charged, 3 * entry);
+    ASSERT_FALSE(vfs->unlink(root, "/b").is_error());
+    ASSERT_FALSE(vfs->unlink(root, "/moved").is_error());
+    ASSERT_FALSE(vfs->remove_directory(root, "/d").is_error());
+    EXPECT_EQ(charged, 0);
+}
+
+// A CPIO root is charged from start on: the archive's pages and entries
+// never were, so removing or truncating them gives nothing back; what the
+// program adds is charged and given back.
+TEST(Ramfs, CpioRootIsChargedFromNowOn) {
+    test::ManualClock clock;
+    image::TreeNode tree = tree_dir("", {tree_file("big", std::string(3 * 4096, 'b')),
+                                         tree_file("other", std::string(4096, 'o'))});
+    auto fs = test::ramfs_of(tree, clock.clock());
+    ASSERT_FALSE(fs.is_error()) << fs.error().message();
+    int64_t charged = 0;
+    ASSERT_TRUE(charge_ramfs_from_now(*fs.value(), counting_charge(charged, 1 << 20)));
+    auto vfs = vfs_over(fs.release_value(), clock);
+    auto root = vfs->root_lookup();
+    auto big = vfs->open(root, "/big", O_RDWR, 0).release_value();
+    ASSERT_FALSE(big->truncate(4096).is_error());
+    EXPECT_EQ(charged, 0);
+    std::vector<uint8_t> data(2 * 4096, 'x');
+    ASSERT_FALSE(big->pwrite(data, 4096).is_error());  // two new pages
+    EXPECT_EQ(charged, 2 * 4096);
+    ASSERT_FALSE(big->truncate(0).is_error());  // the new pages and the archive's
+    EXPECT_EQ(charged, 0);
+    big.reset();
+    ASSERT_FALSE(vfs->unlink(root, "/other").is_error());
+    EXPECT_EQ(charged, 0);
+    ASSERT_FALSE(vfs->open(root, "/new", O_WRONLY | O_CREAT, 0600).is_error());
+    EXPECT_EQ(charged, static_cast<int64_t>(kRamfsEntryBytes));
+    ASSERT_FALSE(vfs->unlink(root, "/new").is_error());
     EXPECT_EQ(charged, 0);
 }
 

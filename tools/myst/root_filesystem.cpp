@@ -114,6 +114,11 @@ Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool roo
     auto wanted = [&](const std::string& path) {
         return !root_is_host_directory || directory_exists(vfs, path);
     };
+    // A CPIO root is a writable ramfs: what the program writes there comes
+    // out of the memory budget as /tmp's files do (the archive's own bytes,
+    // loaded before the budget existed, do not).
+    fs::charge_ramfs_from_now(vfs.root_lookup().root->inode()->file_system(),
+                              kernel::budget_page_charge(kernel.memory()));
     if (wanted("/dev")) {
         TRY(mount_on(vfs, "/dev", fs::create_devfs(target)));
         // /dev/shm is a tmpfs on Linux (shm_open(3) and LTP's library make
