@@ -80,9 +80,15 @@ check "sign follows an ApplicationPath symlink" \
 # Tampering with a signed output is caught by dump, naming the file.
 cp -a "$out" tampered-config && sed -i 's/"ProductID":7/"ProductID":8/' tampered-config/config.json
 check_fails "dump: a changed config" "config.json: config check failed" "$MYST" dump tampered-config
-cp -a "$out" tampered-rootfs && printf 'X' | dd of=tampered-rootfs/rootfs bs=1 seek=200 conv=notrunc 2>/dev/null
+# (One byte flipped: writing a fixed byte changes nothing where it is already that byte.)
+flip_byte() {
+    local byte
+    byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "\\$(printf %03o $((byte ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+cp -a "$out" tampered-rootfs && flip_byte tampered-rootfs/rootfs 200
 check_fails "dump: a changed root file system" "rootfs: root file system check failed" "$MYST" dump tampered-rootfs
-cp -a "$out" tampered-runtime && printf 'X' | dd of=tampered-runtime/bin/myst bs=1 seek=1000 conv=notrunc 2>/dev/null
+cp -a "$out" tampered-runtime && flip_byte tampered-runtime/bin/myst 1000
 check_fails "dump: a changed runtime" "bin/myst: runtime check failed" "$MYST" dump tampered-runtime
 cp -a "$out" tampered-signature && printf '\x00' | dd of=tampered-signature/signature bs=1 seek=10 conv=notrunc 2>/dev/null
 check_fails "dump: a changed signature" "signature check failed" "$MYST" dump tampered-signature

@@ -23,7 +23,7 @@ int run_myst(int argc, char** argv) {
     std::vector<std::string> program_arguments = take_program_arguments(
         argc, argv,
         {"--memory-size", "--app-config-path", "--strace-filter", "--mount", "--pubkey",
-         "--roothash", "--block-cache-size", "--allow-mount-source"});
+         "--roothash", "--block-cache-size", "--allow-mount-source", "--fork-mode"});
     std::vector<Command> commands = {
         add_mkcpio_command(app),
         add_excpio_command(app),
