@@ -201,6 +201,9 @@ private:
     // The highest `length` bytes of [floor, top) that meet no parked range, or 0.
     uint64_t fit_below_parked_locked(uint64_t floor, uint64_t top, uint64_t length) const;
     void vacate_space_locked(SpaceId space);
+    // Parking by moving the space's private pages out of the way whole.
+    Result<std::shared_ptr<SpaceSnapshot>> move_space_out_locked(SpaceId space);
+    void move_pages_locked(uint64_t from, uint64_t to, uint64_t length);
     // ENOMEM when `length` more private bytes would push private and shared
     // memory together past the budget.
     Result<void> check_budget_locked(uint64_t length) const;

@@ -30,7 +30,61 @@ Result<std::vector<SpaceSnapshot::Run>> resident_runs(Target& target, uint64_t s
     return runs;
 }
 
+// Private pages the program can read are saved; shared ones are mapped
+// again over the same pages, and unreadable ones hold nothing it put there.
+bool holds_private_bytes(const Mapping& mapping) {
+    return mapping.in_region && !mapping.shared_pages && (mapping.protection & PROT_READ);
+}
+
 }  // namespace
+
+void MemoryManager::move_pages_locked(uint64_t from, uint64_t to, uint64_t length) {
+    if (!m_target.memory_move(reinterpret_cast<void*>(from), reinterpret_cast<void*>(to), length)
+             .is_error())
+        return;
+    // Copied instead (e.g. the range spans two host mappings).
+    if (m_target.memory_commit(reinterpret_cast<void*>(to), length, PROT_READ | PROT_WRITE)
+            .is_error())
+        return;
+    std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(from), length);
+}
+
+Result<std::shared_ptr<SpaceSnapshot>> MemoryManager::move_space_out_locked(SpaceId space) {
+    auto snapshot = std::make_shared<SpaceSnapshot>();
+    snapshot->space = space;
+    for (const auto& [start, mapping] : m_mappings)
+        if (mapping.space == space)
+            snapshot->mappings.emplace(start, mapping);
+    // Room for every range first: all of them move, or none.
+    for (const auto& [start, mapping] : snapshot->mappings) {
+        if (!holds_private_bytes(mapping))
+            continue;
+        uint64_t length = mapping.end - start;
+        auto storage = find_free_range(length);
+        if (storage.is_error()) {
+            for (const SpaceSnapshot::MovedRange& range : snapshot->moved)
+                m_mappings.erase(range.storage);
+            return storage.release_error();
+        }
+        m_mappings[storage.value()] = {storage.value() + length,
+                                       mapping.protection,
+                                       true,
+                                       "[parked pages]",
+                                       0,
+                                       false,
+                                       kernel_space,
+                                       nullptr};
+        snapshot->moved.push_back({start, length, storage.value()});
+    }
+    for (const SpaceSnapshot::MovedRange& range : snapshot->moved) {
+        move_pages_locked(range.address, range.storage, range.length);
+        m_mappings.erase(range.address);  // its host range is reserved again
+    }
+    vacate_space_locked(space);
+    snapshot->owned_break = m_break_space == space;
+    snapshot->program_break = m_break;
+    return snapshot;
+}
 
 Result<std::unique_ptr<SpaceSnapshot>> MemoryManager::snapshot_space(SpaceId space) {
     std::lock_guard guard(m_lock);
@@ -123,8 +177,18 @@ void MemoryManager::restore_space(SpaceId space, SpaceSnapshot& snapshot) {
             if (mine)
                 drop_mapping_locked(start);
         }
+        for (const SpaceSnapshot::MovedRange& range : snapshot.moved) {
+            const Mapping& mapping = snapshot.mappings.at(range.address);
+            if (range_is_free(range.address, mapping.end)) {
+                move_pages_locked(range.storage, range.address, range.length);
+                m_mappings[range.address] = mapping;
+            }
+            drop_mapping_locked(range.storage);
+        }
+        snapshot.moved.clear();
         for (const auto& [start, mapping] : snapshot.mappings)
-            restore_mapping_locked(start, mapping);
+            if (!m_mappings.count(start))
+                restore_mapping_locked(start, mapping);
         for (const SpaceSnapshot::Run& run : snapshot.runs)
             if (restored_locked(space, run.address, run.length))
                 std::memcpy(reinterpret_cast<void*>(run.address),
@@ -144,6 +208,10 @@ void MemoryManager::restore_space(SpaceId space, SpaceSnapshot& snapshot) {
 
 void MemoryManager::discard_snapshot(SpaceSnapshot& snapshot) {
     std::lock_guard guard(m_lock);
+    for (const SpaceSnapshot::MovedRange& range : snapshot.moved)
+        if (m_mappings.count(range.storage))
+            drop_mapping_locked(range.storage);
+    snapshot.moved.clear();
     if (snapshot.storage != 0 && m_mappings.count(snapshot.storage))
         drop_mapping_locked(snapshot.storage);
     snapshot.storage = snapshot.storage_length = 0;
@@ -151,7 +219,19 @@ void MemoryManager::discard_snapshot(SpaceSnapshot& snapshot) {
 }
 
 Result<uint64_t> MemoryManager::park_space(SpaceId space, bool keep_pages) {
-    std::unique_ptr<SpaceSnapshot> snapshot = TRY(snapshot_space(space));
+    if (!keep_pages) {
+        // Moving the pages costs no copy; without room for the moved
+        // ranges the resident bytes are copied instead.
+        ReleaseAfterUnlock release(*this);
+        std::lock_guard guard(m_lock);
+        auto moved = move_space_out_locked(space);
+        if (!moved.is_error()) {
+            uint64_t id = m_next_parked++;
+            m_parked.emplace(id, moved.release_value());
+            return id;
+        }
+    }
+    std::shared_ptr<SpaceSnapshot> snapshot = TRY(snapshot_space(space));
     snapshot->space = space;
     ReleaseAfterUnlock release(*this);
     std::lock_guard guard(m_lock);

@@ -24,7 +24,17 @@ struct SpaceSnapshot {
         uint64_t stored_at = 0;  // where in `storage` the bytes are
     };
 
+    // Pages moved whole out of the way (a switch between images, where
+    // the target can move pages): `length` bytes from `address` now at
+    // `storage`, a kernel mapping of their own.
+    struct MovedRange {
+        uint64_t address = 0;
+        uint64_t length = 0;
+        uint64_t storage = 0;
+    };
+
     SpaceId space = kernel_space;
+    std::vector<MovedRange> moved;
     std::map<uint64_t, Mapping> mappings;  // start -> mapping, as at fork
     std::vector<Run> runs;
     // The saved bytes: kernel pages in the budget, so that fork past the

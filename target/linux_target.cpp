@@ -56,6 +56,12 @@ Result<void> LinuxTarget::memory_discard(void* address, size_t size) {
     return {};
 }
 
+Result<void> LinuxTarget::memory_move(void* from, void* to, size_t size) {
+    if (::mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED)
+        return Error(errno, "mremap");
+    return memory_decommit(from, size);
+}
+
 Result<void*> LinuxTarget::memory_map_at(void* address, size_t size, int protection) {
     void* mapped =
         ::mmap(address, size, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);

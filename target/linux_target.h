@@ -53,6 +53,7 @@ public:
     Result<void> memory_protect(void* address, size_t size, int protection) override;
     Result<void> memory_decommit(void* address, size_t size) override;
     Result<void> memory_discard(void* address, size_t size) override;
+    Result<void> memory_move(void* from, void* to, size_t size) override;
     Result<void*> memory_map_at(void* address, size_t size, int protection) override;
     Result<void> memory_unmap(void* address, size_t size) override;
     Result<void> memory_residency(void* address, size_t size, std::span<uint8_t> pages) override;

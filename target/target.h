@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -104,6 +105,13 @@ public:
     // they read as zeros again, the host gets their memory back, and their
     // protection stays as it was.
     virtual Result<void> memory_discard(void* address, size_t size) = 0;
+    // Moves the pages of [from, from+size) (one host mapping) to `to`,
+    // replacing what was there, without copying them; `from` is reserved
+    // again. A target that cannot gives ENOSYS (the caller copies).
+    virtual Result<void> memory_move(void* from, void* to, size_t size) {
+        (void)from, (void)to, (void)size;
+        return Error(ENOSYS, "moving pages is not offered");
+    }
     // Maps zeroed memory at exactly `address` if nothing is there (EEXIST if taken).
     virtual Result<void*> memory_map_at(void* address, size_t size, int protection) = 0;
     virtual Result<void> memory_unmap(void* address, size_t size) = 0;

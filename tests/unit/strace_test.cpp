@@ -160,6 +160,9 @@ public:
     Result<void> memory_decommit(void* address, size_t size) override {
         return m_host.memory_decommit(address, size);
     }
+    Result<void> memory_move(void* from, void* to, size_t size) override {
+        return m_host.memory_move(from, to, size);
+    }
     Result<void> memory_discard(void* address, size_t size) override {
         return m_host.memory_discard(address, size);
     }
