@@ -5,7 +5,9 @@
 #   2. fork + execve of a static program that exits at once + waitpid;
 #   3. posix_spawn of the same + waitpid;
 #   4. one byte bounced between two processes over two pipes (round trips/s);
-#   5. 1 GiB from a child process through a pipe in 64 KiB writes (MB/s).
+#   5. 1 GiB from a child process through a pipe in 64 KiB writes (MB/s);
+#   6. as 4, with a child of fork that does not exec (under myst the two
+#      take turns on the pages at every byte: ForkMode pseudo).
 # Each figure is the median of RUNS runs (default 5). Where the CPU has
 # FSGSBASE, myst runs on both syscall entries.
 # usage: bench/processes.sh      (needs gcc; build/myst built)
@@ -19,3 +21,4 @@ report "fork + exec of a static program + wait" "µs" no forkexec 100
 report "posix_spawn of a static program + wait" "µs" no spawn 100
 report "pipe ping-pong between two processes, 1 byte" "round trips/s" yes pingpong 20000
 report "1 GiB from a child process through a pipe" "MB/s" yes stream 1024
+report "pipe ping-pong with a forked (not exec'd) child, 1 byte" "round trips/s" yes forkpingpong 2000
