@@ -10,10 +10,8 @@
 #include "kernel/kernel.h"
 #include "kernel/kernel_lock.h"
 #include "kernel/process.h"
-#include "kernel/process_lifecycle.h"
 #include "kernel/process_table.h"
 #include "kernel/thread.h"
-#include "kernel/thread_lifecycle.h"
 
 namespace myst::kernel {
 
@@ -112,14 +110,19 @@ void MemoryTurns::blocking_ended(Thread& thread) {
     ensure_resident(thread);
 }
 
+std::vector<Thread*> MemoryTurns::threads_of(const MemoryImage& image) {
+    std::vector<Thread*> threads;
+    for (Process* process : m_kernel.processes().all())
+        if (process->image.get() == &image)
+            for (auto& [tid, thread] : process->threads())
+                threads.push_back(thread.get());
+    return threads;
+}
+
 bool MemoryTurns::all_in_host_waits(const MemoryImage& image) {
-    for (Process* process : m_kernel.processes().all()) {
-        if (process->image.get() != &image)
-            continue;
-        for (auto& [tid, thread] : process->threads())
-            if (!thread->in_host_wait)
-                return false;
-    }
+    for (Thread* thread : threads_of(image))
+        if (!thread->in_host_wait)
+            return false;
     return true;
 }
 
@@ -183,13 +186,9 @@ void MemoryTurns::bring_in(SpaceTurns& turns, MemoryImage& image) {
 
 void MemoryTurns::ask_to_yield(MemoryImage& resident, MemoryImage& requester) {
     resident.yield_to = &requester;
-    for (Process* process : m_kernel.processes().all()) {
-        if (process->image.get() != &resident)
-            continue;
-        for (auto& [tid, thread] : process->threads())
-            if (thread->in_program && thread->host_tid != 0)
-                (void)m_kernel.target().thread_interrupt(thread->host_tid, entry::interrupt_signal);
-    }
+    for (Thread* thread : threads_of(resident))
+        if (thread->in_program && thread->host_tid != 0)
+            (void)m_kernel.target().thread_interrupt(thread->host_tid, entry::interrupt_signal);
 }
 
 void MemoryTurns::wait_for_change(const std::shared_ptr<SpaceTurns>& turns) {

@@ -108,6 +108,8 @@ private:
     // Every thread using `image` waits on the host (BlockingScope): the
     // pages may go to another image without asking.
     bool all_in_host_waits(const MemoryImage& image);
+    // The threads of every process using `image`.
+    std::vector<Thread*> threads_of(const MemoryImage& image);
     // The space has one image left, in the pages: it stops taking turns.
     void dissolve_if_alone(SpaceTurns& turns);
 

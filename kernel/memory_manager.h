@@ -128,16 +128,6 @@ public:
     // exec(2) or the exit of a space's last process: every mapping of
     // `space` goes back to the budget (and the break, when it owned it).
     void release_space(SpaceId space);
-    // fork(2): a copy of what the program can see of `space` (mappings and
-    // the bytes of their resident pages, stored in the budget: ENOMEM when
-    // it is used up), to give the parent its memory back when the child,
-    // which ran in the same pages, execs or exits.
-    Result<std::unique_ptr<SpaceSnapshot>> snapshot_space(SpaceId space);
-    // Puts `space` back as `snapshot` saw it and frees the snapshot's pages.
-    void restore_space(SpaceId space, SpaceSnapshot& snapshot);
-    // Frees a snapshot that will not be restored.
-    void discard_snapshot(SpaceSnapshot& snapshot);
-
     // Parking (kernel/memory_image.h): one process image of `space` leaves
     // the pages for another image of the same space. Its mappings and bytes
     // are saved (ENOMEM past the budget) and its address ranges stay
@@ -201,6 +191,21 @@ private:
     // The highest `length` bytes of [floor, top) that meet no parked range, or 0.
     uint64_t fit_below_parked_locked(uint64_t floor, uint64_t top, uint64_t length) const;
     void vacate_space_locked(SpaceId space);
+    // A copy of what the program can see of `space` (mappings and the
+    // bytes of their resident pages, stored in the budget: ENOMEM when it
+    // is used up).
+    Result<std::shared_ptr<SpaceSnapshot>> snapshot_space(SpaceId space);
+    // Puts `space` back as `snapshot` saw it and frees the snapshot's pages.
+    void restore_space(SpaceId space, SpaceSnapshot& snapshot);
+    // Frees a snapshot that will not be restored.
+    void discard_snapshot(SpaceSnapshot& snapshot);
+    // Keeps a parked image (its ranges stay reserved); returns its id.
+    uint64_t add_parked_locked(std::shared_ptr<SpaceSnapshot> snapshot);
+    // Takes a parked image out of the reserved ones (null: no such id).
+    std::shared_ptr<SpaceSnapshot> take_parked(uint64_t parked);
+    // Records kernel pages of the region (the saved bytes of a parked image).
+    void add_kernel_mapping_locked(uint64_t start, uint64_t length, int protection,
+                                   std::string name);
     // Parking by moving the space's private pages out of the way whole.
     Result<std::shared_ptr<SpaceSnapshot>> move_space_out_locked(SpaceId space);
     void move_pages_locked(uint64_t from, uint64_t to, uint64_t length);

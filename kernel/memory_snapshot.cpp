@@ -66,14 +66,7 @@ Result<std::shared_ptr<SpaceSnapshot>> MemoryManager::move_space_out_locked(Spac
                 m_mappings.erase(range.storage);
             return storage.release_error();
         }
-        m_mappings[storage.value()] = {storage.value() + length,
-                                       mapping.protection,
-                                       true,
-                                       "[parked pages]",
-                                       0,
-                                       false,
-                                       kernel_space,
-                                       nullptr};
+        add_kernel_mapping_locked(storage.value(), length, mapping.protection, "[parked pages]");
         snapshot->moved.push_back({start, length, storage.value()});
     }
     for (const SpaceSnapshot::MovedRange& range : snapshot->moved) {
@@ -86,9 +79,16 @@ Result<std::shared_ptr<SpaceSnapshot>> MemoryManager::move_space_out_locked(Spac
     return snapshot;
 }
 
-Result<std::unique_ptr<SpaceSnapshot>> MemoryManager::snapshot_space(SpaceId space) {
+void MemoryManager::add_kernel_mapping_locked(uint64_t start, uint64_t length, int protection,
+                                              std::string name) {
+    m_mappings[start] = {start + length, protection,   true,   std::move(name), 0,
+                         false,          kernel_space, nullptr};
+}
+
+Result<std::shared_ptr<SpaceSnapshot>> MemoryManager::snapshot_space(SpaceId space) {
     std::lock_guard guard(m_lock);
-    auto snapshot = std::make_unique<SpaceSnapshot>();
+    auto snapshot = std::make_shared<SpaceSnapshot>();
+    snapshot->space = space;
     uint64_t total = 0;
     for (const auto& [start, mapping] : m_mappings) {
         if (mapping.space != space)
@@ -110,14 +110,8 @@ Result<std::unique_ptr<SpaceSnapshot>> MemoryManager::snapshot_space(SpaceId spa
         TRY(m_target.memory_commit(reinterpret_cast<void*>(snapshot->storage), total,
                                    PROT_READ | PROT_WRITE));
         snapshot->storage_length = total;
-        m_mappings[snapshot->storage] = {snapshot->storage + total,
-                                         PROT_READ | PROT_WRITE,
-                                         true,
-                                         "[fork snapshot]",
-                                         0,
-                                         false,
-                                         kernel_space,
-                                         nullptr};
+        add_kernel_mapping_locked(snapshot->storage, total, PROT_READ | PROT_WRITE,
+                                  "[fork snapshot]");
         for (const SpaceSnapshot::Run& run : snapshot->runs)
             std::memcpy(reinterpret_cast<void*>(snapshot->storage + run.stored_at),
                         reinterpret_cast<const void*>(run.address), run.length);
@@ -218,6 +212,22 @@ void MemoryManager::discard_snapshot(SpaceSnapshot& snapshot) {
     snapshot.runs.clear();
 }
 
+uint64_t MemoryManager::add_parked_locked(std::shared_ptr<SpaceSnapshot> snapshot) {
+    uint64_t id = m_next_parked++;
+    m_parked.emplace(id, std::move(snapshot));
+    return id;
+}
+
+std::shared_ptr<SpaceSnapshot> MemoryManager::take_parked(uint64_t parked) {
+    std::lock_guard guard(m_lock);
+    auto it = m_parked.find(parked);
+    if (it == m_parked.end())
+        return nullptr;
+    std::shared_ptr<SpaceSnapshot> snapshot = std::move(it->second);
+    m_parked.erase(it);
+    return snapshot;
+}
+
 Result<uint64_t> MemoryManager::park_space(SpaceId space, bool keep_pages) {
     if (!keep_pages) {
         // Moving the pages costs no copy; without room for the moved
@@ -225,47 +235,25 @@ Result<uint64_t> MemoryManager::park_space(SpaceId space, bool keep_pages) {
         ReleaseAfterUnlock release(*this);
         std::lock_guard guard(m_lock);
         auto moved = move_space_out_locked(space);
-        if (!moved.is_error()) {
-            uint64_t id = m_next_parked++;
-            m_parked.emplace(id, moved.release_value());
-            return id;
-        }
+        if (!moved.is_error())
+            return add_parked_locked(moved.release_value());
     }
     std::shared_ptr<SpaceSnapshot> snapshot = TRY(snapshot_space(space));
-    snapshot->space = space;
     ReleaseAfterUnlock release(*this);
     std::lock_guard guard(m_lock);
     if (!keep_pages)
         vacate_space_locked(space);
-    uint64_t id = m_next_parked++;
-    m_parked.emplace(id, std::move(snapshot));
-    return id;
+    return add_parked_locked(std::move(snapshot));
 }
 
 void MemoryManager::unpark_space(uint64_t parked) {
-    std::shared_ptr<SpaceSnapshot> snapshot;
-    {
-        std::lock_guard guard(m_lock);
-        auto it = m_parked.find(parked);
-        if (it == m_parked.end())
-            return;
-        snapshot = std::move(it->second);
-        m_parked.erase(it);
-    }
-    restore_space(snapshot->space, *snapshot);
+    if (std::shared_ptr<SpaceSnapshot> snapshot = take_parked(parked))
+        restore_space(snapshot->space, *snapshot);
 }
 
 void MemoryManager::forget_parked(uint64_t parked) {
-    std::shared_ptr<SpaceSnapshot> snapshot;
-    {
-        std::lock_guard guard(m_lock);
-        auto it = m_parked.find(parked);
-        if (it == m_parked.end())
-            return;
-        snapshot = std::move(it->second);
-        m_parked.erase(it);
-    }
-    discard_snapshot(*snapshot);
+    if (std::shared_ptr<SpaceSnapshot> snapshot = take_parked(parked))
+        discard_snapshot(*snapshot);
 }
 
 }  // namespace myst::kernel

@@ -1,7 +1,7 @@
-// A copy of one space's memory, taken at fork(2) so that the parent gets
-// its own memory back after its child ran in the same pages (DESIGN
-// decision 4: one address space; the child of fork borrows its parent's
-// pages until it execs or exits, and the parent waits meanwhile).
+// A parked copy of one process image's memory (DESIGN decision 4: one
+// address space; the processes of a space take turns on its pages,
+// kernel/memory_image.h): taken at fork(2) for the parent, and at each
+// switch for the image that leaves the pages.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +35,7 @@ struct SpaceSnapshot {
 
     SpaceId space = kernel_space;
     std::vector<MovedRange> moved;
-    std::map<uint64_t, Mapping> mappings;  // start -> mapping, as at fork
+    std::map<uint64_t, Mapping> mappings;  // start -> mapping, as when parked
     std::vector<Run> runs;
     // The saved bytes: kernel pages in the budget, so that fork past the
     // budget fails with ENOMEM instead of growing myst.
