@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 
+#include "base/memory_charge.h"
 #include "base/result.h"
 
 namespace myst::blk {
@@ -29,6 +30,15 @@ public:
         (void)data;
         return Error(EROFS, "read-only block device");
     }
+    // Makes the memory the device takes for writes from now on come out of
+    // `charge` (ENOSPC past it); false when its writes take no memory.
+    virtual bool charge_writes_to(std::shared_ptr<MemoryCharge> charge) {
+        (void)charge;
+        return false;
+    }
+    // How many more blocks the charge lets the device keep; UINT64_MAX when
+    // memory does not limit its writes.
+    virtual uint64_t writable_blocks() const { return UINT64_MAX; }
 };
 
 // Byte-granular reads on top of whole blocks (ext2 reads its 1 KiB

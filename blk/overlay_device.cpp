@@ -36,6 +36,16 @@ Result<void> OverlayDevice::write_blocks(uint64_t first, std::span<const uint8_t
     const uint64_t size = block_size();
     const uint64_t count = data.size() / size;
     std::lock_guard lock(m_mutex);
+    // The new blocks are paid for first, so that a write past the budget
+    // changes nothing.
+    uint64_t new_blocks = 0;
+    for (uint64_t i = 0; i < count; ++i)
+        new_blocks += !m_written.contains(first + i);
+    if (m_charge && new_blocks > 0) {
+        if (!m_charge->take(new_blocks * size))
+            return Error(ENOSPC, "no room for the written blocks (the memory budget)");
+        m_charged += new_blocks * size;
+    }
     for (uint64_t i = 0; i < count; ++i) {
         auto& slot = m_written[first + i];
         if (!slot)
@@ -43,6 +53,25 @@ Result<void> OverlayDevice::write_blocks(uint64_t first, std::span<const uint8_t
         std::memcpy(slot.get(), data.data() + i * size, size);
     }
     return {};
+}
+
+bool OverlayDevice::charge_writes_to(std::shared_ptr<MemoryCharge> charge) {
+    std::lock_guard lock(m_mutex);
+    if (m_charge)
+        m_charge->give_back(m_charged);
+    m_charged = 0;
+    m_charge = std::move(charge);
+    return true;
+}
+
+uint64_t OverlayDevice::writable_blocks() const {
+    std::lock_guard lock(m_mutex);
+    return m_charge ? m_charge->available() / block_size() : UINT64_MAX;
+}
+
+OverlayDevice::~OverlayDevice() {
+    if (m_charge)
+        m_charge->give_back(m_charged);
 }
 
 size_t OverlayDevice::written_blocks() const {

@@ -1,7 +1,9 @@
 // Copy-on-write in memory above a read-only device: what ext2 writes is kept
 // here, block by block, and read back from here; the device below (and so the
 // host image) is never written. The writes are lost when the device goes, at
-// the end of the program, as the seed's ext2 mounts behave.
+// the end of the program, as the seed's ext2 mounts behave. Once charged
+// (charge_writes_to), each block it keeps comes out of the memory budget,
+// and a write past it is ENOSPC.
 #pragma once
 
 #include <map>
@@ -23,6 +25,10 @@ public:
     Result<void> read_blocks(uint64_t first, std::span<uint8_t> buffer) override;
     Result<void> write_blocks(uint64_t first, std::span<const uint8_t> data) override;
 
+    bool charge_writes_to(std::shared_ptr<MemoryCharge> charge) override;
+    uint64_t writable_blocks() const override;
+    ~OverlayDevice() override;
+
     // Blocks held in memory (each block_size() bytes).
     size_t written_blocks() const;
 
@@ -30,6 +36,8 @@ private:
     std::unique_ptr<BlockDevice> m_lower;
     mutable std::mutex m_mutex;
     std::map<uint64_t, std::unique_ptr<uint8_t[]>> m_written;
+    std::shared_ptr<MemoryCharge> m_charge;  // null: blocks cost nothing
+    uint64_t m_charged = 0;                  // bytes taken from m_charge
 };
 
 }  // namespace myst::blk

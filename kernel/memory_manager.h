@@ -98,6 +98,10 @@ public:
     Result<void> charge_shared(uint64_t bytes);
     void uncharge_shared(uint64_t bytes);
     uint64_t shared_bytes() const;
+    // The budget (--memory-size), and the bytes of it neither private nor
+    // shared pages take.
+    uint64_t budget_bytes() const { return m_region_end - m_region_start; }
+    uint64_t budget_available() const;
     // Kernel teardown: every mapping lets go of its shared pages now, while
     // the file systems they write back to still exist.
     void release_shared_pages();

@@ -89,6 +89,13 @@ void MemoryManager::uncharge_shared(uint64_t bytes) {
     m_shared_bytes -= std::min(bytes, m_shared_bytes);
 }
 
+uint64_t MemoryManager::budget_available() const {
+    std::lock_guard guard(m_lock);
+    uint64_t used = private_bytes_locked() + m_shared_bytes;
+    uint64_t budget = m_region_end - m_region_start;
+    return used < budget ? budget - used : 0;
+}
+
 uint64_t MemoryManager::shared_bytes() const {
     std::lock_guard guard(m_lock);
     return m_shared_bytes;

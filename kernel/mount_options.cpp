@@ -28,6 +28,47 @@ Result<mode_t> parse_mode(std::string_view octal) {
     return mode;
 }
 
+// A tmpfs count or size as Linux's memparse reads it: decimal digits and an
+// optional binary suffix (k, m, g, t, p, e, either case).
+Result<uint64_t> parse_tmpfs_number(std::string_view text, std::string_view option) {
+    auto bad = [&] {
+        return Error(EINVAL, "bad value '" + std::string(text) + "' for " + std::string(option));
+    };
+    size_t digits = 0;
+    uint64_t number = 0;
+    for (; digits < text.size() && text[digits] >= '0' && text[digits] <= '9'; ++digits) {
+        if (number > (UINT64_MAX - 9) / 10)
+            return bad();
+        number = number * 10 + static_cast<uint64_t>(text[digits] - '0');
+    }
+    if (digits == 0 || text.size() - digits > 1)
+        return bad();
+    if (digits == text.size())
+        return number;
+    constexpr std::string_view suffixes = "kmgtpe";
+    size_t index = suffixes.find(static_cast<char>(text.back() | 0x20));
+    if (index == std::string_view::npos)
+        return bad();
+    unsigned shift = 10 * static_cast<unsigned>(index + 1);
+    if (number > (UINT64_MAX >> shift))
+        return bad();
+    return number << shift;
+}
+
+// tmpfs's size=: bytes (with a suffix) or a percentage of memory, here of
+// the memory budget.
+Result<void> apply_tmpfs_size(std::string_view value, MountSource& source) {
+    if (!value.empty() && value.back() == '%') {
+        source.ram_size_percent =
+            TRY(parse_tmpfs_number(value.substr(0, value.size() - 1), "size="));
+        source.ram_size_bytes = 0;
+        return {};
+    }
+    source.ram_size_bytes = TRY(parse_tmpfs_number(value, "size="));
+    source.ram_size_percent = 0;
+    return {};
+}
+
 // One option of the data string: "name=value" or "name".
 Result<void> apply_option(std::string_view option, MountSource& source, fs::MountOptions& options) {
     size_t equals = option.find('=');
@@ -53,9 +94,14 @@ Result<void> apply_option(std::string_view option, MountSource& source, fs::Moun
         source.root_mode = TRY(parse_mode(value));
         return {};
     }
-    // tmpfs sizes are accepted: the kernel's memory budget bounds a ramfs.
-    if (source.type == MountType::ramfs && (name == "size" || name == "nr_inodes"))
+    if (source.type == MountType::ramfs && name == "size")
+        return apply_tmpfs_size(value, source);
+    // The budget bounds the inodes (each entry costs kRamfsEntryBytes);
+    // nr_inodes= is checked but sets no count of its own.
+    if (source.type == MountType::ramfs && name == "nr_inodes") {
+        TRY(parse_tmpfs_number(value, "nr_inodes="));
         return {};
+    }
     return Error(EINVAL, "unknown mount option '" + std::string(option) + "'");
 }
 

@@ -23,6 +23,8 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2(Target& target, const MountSou
                                         source.host_path);
     if (filesystem.is_error())
         return filesystem.release_error().with_context(source.host_path);
+    if (source.memory_charge)
+        filesystem.value()->charge_writes_to(source.memory_charge);
     return filesystem;
 }
 
@@ -39,6 +41,24 @@ Error refused(const std::string& path) {
     return Error(EPERM, path +
                             " is not a host path the operator allowed to mount "
                             "(--mount, --allow-mount-source, \"MountablePaths\")");
+}
+
+// The charge of a tmpfs with size=: its own limit, rounded up to pages as
+// Linux does, on top of the budget.
+fs::PageCharge ramfs_charge(const MountSource& source) {
+    if (!source.memory_charge || (source.ram_size_bytes == 0 && source.ram_size_percent == 0))
+        return source.memory_charge;
+    constexpr uint64_t page = 4096;
+    uint64_t limit = source.ram_size_bytes;
+    if (limit == 0) {  // a percentage of the budget (past 100% the budget is the limit)
+        uint64_t capacity = source.memory_charge->capacity();
+        limit = source.ram_size_percent >= 100 ? capacity
+                                               : capacity / 100 * source.ram_size_percent +
+                                                     capacity % 100 * source.ram_size_percent / 100;
+    }
+    limit = limit > UINT64_MAX - (page - 1) ? UINT64_MAX / page * page
+                                            : (limit + page - 1) / page * page;
+    return std::make_shared<CappedCharge>(source.memory_charge, limit);
 }
 
 }  // namespace
@@ -80,7 +100,7 @@ Result<std::shared_ptr<fs::FileSystem>> open_mount_source(Target& target, const 
     switch (source.type) {
         case MountType::ramfs:
             return fs::create_ramfs(fs::clock_from_target(target), source.root_mode,
-                                    source.ram_charge);
+                                    ramfs_charge(source));
         case MountType::hostfs: {
             auto hostfs = fs::create_hostfs(target, source.host_path);
             if (hostfs.is_error())

@@ -28,8 +28,14 @@ struct MountSource {
     uint64_t cache_bytes = blk::default_image_cache_bytes;  // ext2: the verified cache
     std::optional<std::vector<uint8_t>> key;  // ext2: the 64-byte key of an encrypted image
     mode_t root_mode = 0755;                  // ramfs: the mode of its root directory
-    fs::PageCharge ram_charge;  // ramfs: where its file pages are charged (the budget)
-    blk::ImageExtent extent;    // ext2: where the image lies in host_path
+    // Where a ramfs's pages and entries, and an ext2 image's written blocks,
+    // are charged (the budget); null: nowhere.
+    fs::PageCharge memory_charge;
+    // ramfs: tmpfs's size=, in bytes or in percent of the budget; 0: only
+    // the charge above limits it.
+    uint64_t ram_size_bytes = 0;
+    uint64_t ram_size_percent = 0;
+    blk::ImageExtent extent;  // ext2: where the image lies in host_path
 };
 
 // The type a mount(2) or config names: "ext2", "hostfs", "ramfs" or

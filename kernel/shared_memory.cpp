@@ -13,16 +13,22 @@ namespace {
 constexpr uint64_t segment_min_size = 1;
 constexpr uint64_t segment_max_size = ~uint64_t(0) - (uint64_t(1) << 24);
 
+class BudgetCharge final : public MemoryCharge {
+public:
+    explicit BudgetCharge(MemoryManager& memory) : m_memory(memory) {}
+    bool take(uint64_t bytes) override { return !m_memory.charge_shared(bytes).is_error(); }
+    void give_back(uint64_t bytes) override { m_memory.uncharge_shared(bytes); }
+    uint64_t available() const override { return m_memory.budget_available(); }
+    uint64_t capacity() const override { return m_memory.budget_bytes(); }
+
+private:
+    MemoryManager& m_memory;
+};
+
 }  // namespace
 
 fs::PageCharge budget_page_charge(MemoryManager& memory) {
-    return [&memory](int64_t bytes) {
-        if (bytes < 0) {
-            memory.uncharge_shared(static_cast<uint64_t>(-bytes));
-            return true;
-        }
-        return !memory.charge_shared(static_cast<uint64_t>(bytes)).is_error();
-    };
+    return std::make_shared<BudgetCharge>(memory);
 }
 
 SharedMemoryRegistry::SharedMemoryRegistry(Target& target, MemoryManager& memory, fs::Clock clock)

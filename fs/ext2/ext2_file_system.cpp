@@ -93,10 +93,15 @@ Result<struct statfs> Ext2FileSystem::statfs() {
     for (uint32_t group = 0; group < m_sb.group_count; ++group)
         overhead += m_sb.group_overhead(group);
     st.f_blocks = m_sb.blocks_count - std::min<uint64_t>(overhead, m_sb.blocks_count);
+    // Written blocks are kept in memory: the budget may leave fewer than
+    // the image has free. The free count stays the image's (df's "Used"
+    // is f_blocks - f_bfree); what may be written is the smaller one.
+    uint64_t writable = m_device->writable_blocks();
     st.f_bfree = m_sb.free_blocks_count;
-    st.f_bavail = m_sb.free_blocks_count > m_sb.r_blocks_count
-                      ? m_sb.free_blocks_count - m_sb.r_blocks_count
-                      : 0;
+    st.f_bavail = std::min<uint64_t>(m_sb.free_blocks_count > m_sb.r_blocks_count
+                                         ? m_sb.free_blocks_count - m_sb.r_blocks_count
+                                         : 0,
+                                     writable);
     st.f_files = m_sb.inodes_count;
     st.f_ffree = m_sb.free_inodes_count;
     st.f_namelen = format::max_name_length;

@@ -38,6 +38,9 @@ public:
     std::shared_ptr<Inode> root() override;
     std::string_view type_name() const override { return "ext2"; }
     Result<struct statfs> statfs() override;
+    bool charge_writes_to(std::shared_ptr<MemoryCharge> charge) override {
+        return m_device->charge_writes_to(std::move(charge));
+    }
 
     std::recursive_mutex& lock() { return m_lock; }
     struct timespec now() const {

@@ -6,19 +6,20 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 
+#include "base/memory_charge.h"
 #include "base/result.h"
 #include "fs/vfs/inode.h"
 #include "image/io.h"
 
 namespace myst::fs {
 
-// Asks for (positive) or gives back (negative) bytes of file pages and
-// directory entries; false when there is no room. /dev/shm, /tmp, memfds
-// and (from start on) the CPIO root charge the memory budget.
-using PageCharge = std::function<bool(int64_t bytes)>;
+// Where a ramfs takes the bytes of its file pages and directory entries
+// from; null: kernel memory is the only limit. /dev/shm, /tmp, memfds and
+// (from start on) the CPIO root charge the memory budget, a tmpfs mounted
+// with size= its own limit on top.
+using PageCharge = std::shared_ptr<MemoryCharge>;
 
 // What a charged ramfs charges for each directory entry it makes (with the
 // inode a new file gets; a symbolic link adds its target's length): about
@@ -39,12 +40,5 @@ std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode = 0755,
 // A corrupt archive is an error that says why and where.
 Result<std::shared_ptr<FileSystem>> create_ramfs_from_cpio(image::RandomAccessFile& archive,
                                                            Clock clock);
-
-// Makes the ramfs `file_system` charge `charge` for the pages and entries it
-// takes from now on. The CPIO root is loaded before the kernel and its
-// budget exist; what it holds then (the archive) stays uncharged and is
-// never given back when removed. Call it before any program runs. False
-// when `file_system` is not a ramfs.
-bool charge_ramfs_from_now(FileSystem& file_system, PageCharge charge);
 
 }  // namespace myst::fs

@@ -30,7 +30,7 @@ RamFileSystem::RamFileSystem(Clock clock, mode_t root_mode, PageCharge charge)
 }
 
 bool RamFileSystem::take_page() {
-    if (m_charge && !m_charge(static_cast<int64_t>(RamInode::kPageSize)))
+    if (m_charge && !m_charge->take(RamInode::kPageSize))
         return false;
     ++m_pages;
     return true;
@@ -39,20 +39,28 @@ bool RamFileSystem::take_page() {
 void RamFileSystem::give_back_pages(int64_t count, int64_t charged) {
     m_pages -= count;
     if (m_charge && charged > 0)
-        m_charge(-charged * static_cast<int64_t>(RamInode::kPageSize));
+        m_charge->give_back(static_cast<uint64_t>(charged) * RamInode::kPageSize);
 }
 
 Result<uint32_t> RamFileSystem::take_entry(uint64_t bytes) {
     if (!m_charge)
         return uint32_t{0};
-    if (!m_charge(static_cast<int64_t>(bytes)))
+    if (!m_charge->take(bytes))
         return Error(ENOSPC, "no room for another directory entry (the memory budget)");
     return static_cast<uint32_t>(bytes);
 }
 
 void RamFileSystem::give_back_entry(uint32_t charged) {
     if (m_charge && charged > 0)
-        m_charge(-static_cast<int64_t>(charged));
+        m_charge->give_back(charged);
+}
+
+bool RamFileSystem::charge_writes_to(PageCharge charge) {
+    // The CPIO root is loaded before the kernel and its budget exist: what
+    // it holds then (the archive) stays uncharged and is never given back.
+    std::lock_guard guard(m_lock);
+    m_charge = std::move(charge);
+    return true;
 }
 
 std::shared_ptr<Inode> RamFileSystem::root() {
@@ -65,17 +73,19 @@ std::shared_ptr<RamInode> RamFileSystem::make_inode_locked(const NewInode& attri
 
 Result<struct statfs> RamFileSystem::statfs() {
     struct statfs st = TRY(FileSystem::statfs());
-    // Memory is the limit; report the pages in use and a generous rest.
-    constexpr uint64_t kFreeBlocks = 1 << 18;  // 1 GiB of 4 KiB blocks
+    // As tmpfs: the size is the charge's limit (size=, or the memory
+    // budget), the free blocks what it has left; without a charge, memory
+    // is the limit and a generous rest is reported.
+    constexpr uint64_t kUnchargedFreeBlocks = 1 << 18;  // 1 GiB of 4 KiB blocks
     uint64_t used = static_cast<uint64_t>(std::max<int64_t>(m_pages.load(), 0));
-    st.f_blocks = used + kFreeBlocks;
-    st.f_bfree = kFreeBlocks;
-    st.f_bavail = kFreeBlocks;
-    {
-        std::lock_guard guard(m_lock);
-        st.f_files = m_next_ino + kFreeBlocks;
-    }
-    st.f_ffree = kFreeBlocks;
+    std::lock_guard guard(m_lock);
+    uint64_t free = m_charge ? m_charge->available() / RamInode::kPageSize : kUnchargedFreeBlocks;
+    st.f_blocks =
+        m_charge ? std::max(m_charge->capacity() / RamInode::kPageSize, free) : used + free;
+    st.f_bfree = free;
+    st.f_bavail = free;
+    st.f_files = m_next_ino + kUnchargedFreeBlocks;
+    st.f_ffree = kUnchargedFreeBlocks;
     return st;
 }
 
@@ -488,15 +498,6 @@ Result<std::shared_ptr<OpenFile>> RamInode::open(const PathRef& path, int flags)
 
 std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode, PageCharge charge) {
     return std::make_shared<ramfs::RamFileSystem>(std::move(clock), root_mode, std::move(charge));
-}
-
-bool charge_ramfs_from_now(FileSystem& file_system, PageCharge charge) {
-    auto* ram = dynamic_cast<ramfs::RamFileSystem*>(&file_system);
-    if (!ram)
-        return false;
-    std::lock_guard guard(ram->lock());
-    ram->set_charge_locked(std::move(charge));
-    return true;
 }
 
 }  // namespace myst::fs

@@ -26,6 +26,7 @@ public:
     std::shared_ptr<Inode> root() override;
     std::string_view type_name() const override { return "ramfs"; }
     Result<struct statfs> statfs() override;
+    bool charge_writes_to(PageCharge charge) override;
 
     std::mutex& lock() { return m_lock; }
     struct timespec now() const {
@@ -45,7 +46,6 @@ public:
     // charged, 0 when this ramfs charges nothing.
     Result<uint32_t> take_entry(uint64_t bytes);
     void give_back_entry(uint32_t charged);
-    void set_charge_locked(PageCharge charge) { m_charge = std::move(charge); }
 
 private:
     std::mutex m_lock;

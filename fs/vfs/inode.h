@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/memory_charge.h"
 #include "base/result.h"
 
 namespace myst {
@@ -191,6 +192,14 @@ public:
     virtual std::string_view type_name() const = 0;
     // statfs(2); the default reports an empty file system with this type's magic.
     virtual Result<struct statfs> statfs();
+    // Makes what programs write here from now on (when it is held in memory:
+    // ramfs files, the overlay above an ext2 image) come out of `charge`,
+    // ENOSPC past it. What the file system held before stays uncharged.
+    // False when writes here take no memory of the kernel's (hostfs).
+    virtual bool charge_writes_to(std::shared_ptr<MemoryCharge> charge) {
+        (void)charge;
+        return false;
+    }
 
     // The st_dev of every inode; the VFS numbers file systems when mounting.
     dev_t device_id() const { return m_device_id; }

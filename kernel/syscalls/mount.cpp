@@ -108,8 +108,9 @@ Result<long> sys_mount(Thread& thread, const SyscallArgs& args) {
     fs::PathRef point = TRY(vfs_of(thread).resolve(at, target));
     if (!point->inode()->is_directory())
         return Error(ENOTDIR, target + " is not a directory");
-    // A tmpfs the program mounts holds program data: the budget pays for it.
-    call.source.ram_charge = budget_page_charge(thread.kernel().memory());
+    // A tmpfs the program mounts, and the writes to an ext2 image (kept in
+    // memory), hold program data: the budget pays for them.
+    call.source.memory_charge = budget_page_charge(thread.kernel().memory());
     auto filesystem = open_mount_source(thread.kernel().target(), call.source);
     if (call.source.key)
         OPENSSL_cleanse(call.source.key->data(), call.source.key->size());

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "verdict.h"
@@ -111,6 +112,23 @@ static void ramfs(void) {
     int fd = open("/mnt/t/file", O_CREAT | O_WRONLY, 0644);
     CHECK(fd >= 0, "create a file in the tmpfs");
     close(fd);
+    struct statfs sf;
+    CHECK(statfs("/mnt/t", &sf) == 0 && sf.f_blocks * (unsigned long)sf.f_bsize == (1ul << 20) &&
+              sf.f_bfree <= sf.f_blocks,
+          "statfs shows size=1m");
+    /* 2 MiB into a 1 MiB tmpfs: a short write, then ENOSPC. */
+    static char chunk[1 << 20];
+    fd = open("/mnt/t/big", O_CREAT | O_WRONLY, 0644);
+    ssize_t first = write(fd, chunk, sizeof chunk);
+    ssize_t second = write(fd, chunk, sizeof chunk);
+    CHECK(first > 0 && first < (ssize_t)sizeof chunk, "a write past size= is short");
+    expect_errno(second, ENOSPC, "the next write past size=");
+    close(fd);
+    CHECK(statfs("/mnt/t", &sf) == 0 && sf.f_bfree == 0, "statfs shows the tmpfs full");
+    CHECK(unlink("/mnt/t/big") == 0 && statfs("/mnt/t", &sf) == 0 && sf.f_bfree > 200,
+          "removing the file gives the room back");
+    mkdir("/mnt/u", 0755);
+    expect_errno(mount("none", "/mnt/u", "tmpfs", 0, "size=1q"), EINVAL, "a malformed size=");
     mkdir("/mnt/t/inner", 0755);
     CHECK(mount("none", "/mnt/t/inner", "ramfs", 0, NULL) == 0, "mount a ramfs inside it");
     expect_errno(umount2("/mnt/t", 0), EBUSY, "umount2 of a mount with a mount inside");

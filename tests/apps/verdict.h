@@ -44,7 +44,7 @@ static inline const char* errno_name(int code) {
         ERRNO_ENTRY(EXDEV),  ERRNO_ENTRY(EAGAIN),    ERRNO_ENTRY(ENODEV),       ERRNO_ENTRY(EROFS),
         ERRNO_ENTRY(EBUSY),  ERRNO_ENTRY(ENOKEY),    ERRNO_ENTRY(EKEYREJECTED), ERRNO_ENTRY(EMFILE),
         ERRNO_ENTRY(EPIPE),  ERRNO_ENTRY(EOVERFLOW), ERRNO_ENTRY(EINTR),        ERRNO_ENTRY(ENXIO),
-        ERRNO_ENTRY(ENFILE), ERRNO_ENTRY(E2BIG),
+        ERRNO_ENTRY(ENFILE), ERRNO_ENTRY(E2BIG),     ERRNO_ENTRY(ENOSPC),
     };
 #undef ERRNO_ENTRY
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

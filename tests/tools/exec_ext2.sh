@@ -46,6 +46,19 @@ check "the same bytes with no verified cache (--block-cache-size 0)" bash -c \
     "'$MYST' exec-linux --block-cache-size 0 root.ext2 /bin/busybox sha256sum /data/blob | grep -q '^$want_hash '"
 check "the host image is unchanged by the run" \
     bash -c "'$MYST' fssig --verify root.ext2 >/dev/null"
+# What a program writes on an ext2 root is kept in memory: it comes out of
+# --memory-size, and past it a write is ENOSPC (not a myst that grows);
+# statfs shows the budget's room as what may be written.
+"$MYST" mkext2 -q --size 160m rootfs roomy.ext2
+"$MYST" exec-linux --memory-size 32m roomy.ext2 /bin/busybox dd if=/dev/zero of=/data/fill \
+    bs=1M count=100 >fill.out 2>fill.err && status=0 || status=$?
+records=$(sed -n 's/^\([0-9]*\)+[0-9]* records out$/\1/p' fill.err)
+check "writes on an ext2 root stop with ENOSPC within --memory-size 32m (${records:-?} MiB)" \
+    test "$status" -ne 0 -a "${records:-999}" -lt 32 -a "$(grep -c 'No space left' fill.err)" = 1
+"$MYST" exec-linux --memory-size 32m roomy.ext2 /bin/busybox df -k / /tmp >df.out 2>&1 || true
+check "df shows the budget's room on the ext2 root and on /tmp" \
+    awk '$6 == "/" || $6 == "/tmp" { n++; if ($4 > 32768 || $4 < 1024) bad = 1 }
+         END { exit !(n == 2 && !bad) }' df.out
 check "signed root with the signer's --pubkey" hello_ok --pubkey=pub.pem signed.ext2
 check_fails "signed root with another --pubkey" "signed" "$MYST" exec-linux --pubkey=otherpub.pem signed.ext2 /bin/hello
 check_fails "unsigned root when a --pubkey is required" "signed" "$MYST" exec-linux --pubkey=pub.pem root.ext2 /bin/hello

@@ -14,6 +14,7 @@
 #include "image/luks1.h"
 #include "image/xts_volume.h"
 #include "target/linux_target.h"
+#include "tests/unit/fs_test_helpers.h"
 #include "tests/unit/test_support.h"
 
 using namespace myst;
@@ -331,6 +332,35 @@ TEST(BlkOverlay, WritesStayInMemory) {
     EXPECT_EQ(read_all(overlay, 0, 16), expected);
     EXPECT_EQ(read_all(counted, 0, 16), bytes);
     EXPECT_EQ(overlay.write_blocks(15, whole).error().code(), EIO);
+}
+
+// Once charged, each block the overlay keeps comes out of the budget: a
+// write that needs more is ENOSPC and changes nothing, rewriting a kept
+// block is free, and the blocks go back when the overlay goes.
+TEST(BlkOverlay, KeptBlocksComeOutOfTheCharge) {
+    int64_t charged = 0;
+    {
+        OverlayDevice overlay(
+            std::make_unique<MemoryDevice>(test::random_bytes(16 * bs, 7), false));
+        auto early = test::random_bytes(bs, 1);
+        ASSERT_FALSE(overlay.write_blocks(0, early).is_error());  // before: uncharged
+        ASSERT_TRUE(
+            overlay.charge_writes_to(std::make_shared<test::CountingCharge>(charged, 3 * bs)));
+        EXPECT_EQ(charged, 0);
+        auto two = test::random_bytes(2 * bs, 2);
+        ASSERT_FALSE(overlay.write_blocks(1, two).is_error());
+        EXPECT_EQ(charged, 2 * int64_t(bs));
+        ASSERT_FALSE(overlay.write_blocks(2, std::span(two).first(bs)).is_error());  // kept already
+        EXPECT_EQ(charged, 2 * int64_t(bs));
+        auto before = read_all(overlay, 0, 16);
+        auto three = test::random_bytes(3 * bs, 3);
+        EXPECT_EQ(overlay.write_blocks(5, three).error().code(), ENOSPC);
+        EXPECT_EQ(read_all(overlay, 0, 16), before);
+        EXPECT_EQ(charged, 2 * int64_t(bs));
+        ASSERT_FALSE(overlay.write_blocks(5, std::span(three).first(bs)).is_error());
+        EXPECT_EQ(charged, 3 * int64_t(bs));
+    }
+    EXPECT_EQ(charged, 0);
 }
 
 namespace {

@@ -32,6 +32,25 @@ int error_code(const Result<T>& result) {
     return result.is_error() ? result.error().code() : 0;
 }
 
+// A memory charge of at most `limit` bytes that keeps the sum in `charged`.
+class CountingCharge final : public MemoryCharge {
+public:
+    CountingCharge(int64_t& charged, int64_t limit) : m_charged(charged), m_limit(limit) {}
+    bool take(uint64_t bytes) override {
+        if (m_charged + static_cast<int64_t>(bytes) > m_limit)
+            return false;
+        m_charged += static_cast<int64_t>(bytes);
+        return true;
+    }
+    void give_back(uint64_t bytes) override { m_charged -= static_cast<int64_t>(bytes); }
+    uint64_t available() const override { return static_cast<uint64_t>(m_limit - m_charged); }
+    uint64_t capacity() const override { return static_cast<uint64_t>(m_limit); }
+
+private:
+    int64_t& m_charged;
+    const int64_t m_limit;
+};
+
 // A node of `type` with the fixed mtime every tree here uses.
 inline image::TreeNode tree_node(std::string name, image::NodeType type, uint32_t permissions) {
     image::TreeNode node;

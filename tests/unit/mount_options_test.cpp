@@ -68,6 +68,28 @@ TEST(MountOptionsTest, RamfsModeIsOctal) {
         EXPECT_EQ(error_code(parse_data(MountType::ramfs, bad).result), EINVAL) << bad;
 }
 
+// tmpfs's size= limits the mount (bytes with Linux's suffixes, or a share
+// of the memory budget); the last one given wins, as on Linux.
+TEST(MountOptionsTest, TmpfsSizeIsBytesOrAPercentage) {
+    Applied bytes = parse_data(MountType::ramfs, "size=2m");
+    ASSERT_FALSE(bytes.result.is_error()) << bytes.result.error().message();
+    EXPECT_EQ(bytes.source.ram_size_bytes, uint64_t(2) << 20);
+    EXPECT_EQ(parse_data(MountType::ramfs, "size=3G").source.ram_size_bytes, uint64_t(3) << 30);
+    EXPECT_EQ(parse_data(MountType::ramfs, "size=1t").source.ram_size_bytes, uint64_t(1) << 40);
+    EXPECT_EQ(parse_data(MountType::ramfs, "size=12345").source.ram_size_bytes, 12345u);
+    Applied percent = parse_data(MountType::ramfs, "size=1m,size=25%");
+    ASSERT_FALSE(percent.result.is_error()) << percent.result.error().message();
+    EXPECT_EQ(percent.source.ram_size_percent, 25u);
+    EXPECT_EQ(percent.source.ram_size_bytes, 0u);
+    for (const char* bad :
+         {"size", "size=", "size=m", "size=1x", "size=1mm", "size=-1", "size=%",
+          "size=99999999999999999999", "size=99999999999e", "nr_inodes=", "nr_inodes=1q"}) {
+        Applied applied = parse_data(MountType::ramfs, bad);
+        EXPECT_EQ(error_code(applied.result), EINVAL) << bad;
+        EXPECT_NE(applied.result.error().message().find("bad value"), std::string::npos) << bad;
+    }
+}
+
 TEST(MountOptionsTest, OptionsOfAnotherTypeAreUnknown) {
     Applied key = parse_data(MountType::hostfs, "key=" + std::string(128, '0'));
     EXPECT_EQ(error_code(key.result), EINVAL);

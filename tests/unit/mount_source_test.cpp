@@ -75,5 +75,31 @@ TEST_F(MountableTest, NothingListedAllowsNothingAndSlashAllowsAll) {
     EXPECT_EQ(check_mountable(m_target, {"/"}, "/etc/passwd").value(), "/etc/passwd");
 }
 
+// A tmpfs with size= holds that much (in whole pages) and no more, and
+// takes it out of the budget below; a percentage is of the budget.
+TEST(RamfsMountSource, SizeLimitsTheMountWithinTheBudget) {
+    LinuxTarget target;
+    int64_t charged = 0;
+    MountSource source;
+    source.type = MountType::ramfs;
+    source.memory_charge = std::make_shared<test::CountingCharge>(charged, 1 << 20);
+    source.ram_size_bytes = 5000;  // two pages
+    auto filesystem = open_mount_source(target, source).release_value();
+    EXPECT_EQ(filesystem->statfs().value().f_bfree, 2u);
+    source.ram_size_bytes = 0;
+    source.ram_size_percent = 50;
+    EXPECT_EQ(open_mount_source(target, source).value()->statfs().value().f_bfree, 128u);
+    source.ram_size_percent = 250;  // past the budget: the budget
+    EXPECT_EQ(open_mount_source(target, source).value()->statfs().value().f_bfree, 256u);
+
+    auto vfs = test::vfs_over(filesystem, test::ManualClock{});
+    auto file = vfs->open(vfs->root_lookup(), "/f", O_RDWR | O_CREAT, 0600).release_value();
+    std::vector<uint8_t> data(4 * 4096, 'x');
+    // The entry takes 1 KiB of the two pages: one page of data fits.
+    EXPECT_EQ(file->pwrite(data, 0).value(), 4096u);
+    EXPECT_EQ(error_code(file->pwrite(data, 4096)), ENOSPC);
+    EXPECT_EQ(charged, static_cast<int64_t>(4096 + fs::kRamfsEntryBytes));
+}
+
 }  // namespace
 }  // namespace myst::kernel

@@ -264,12 +264,7 @@ namespace {
 
 // A charge of at most `limit` bytes that keeps the sum in `charged`.
 PageCharge counting_charge(int64_t& charged, int64_t limit) {
-    return [&charged, limit](int64_t bytes) {
-        if (charged + bytes > limit)
-            return false;
-        charged += bytes;
-        return true;
-    };
+    return std::make_shared<test::CountingCharge>(charged, limit);
 }
 
 // /dev/shm and memfds charge the memory budget for their pages: a page the
@@ -295,6 +290,38 @@ TEST(Ramfs, PageChargeBoundsWritesAndGetsPagesBack) {
     file.reset();
     ASSERT_FALSE(vfs->unlink(vfs->root_lookup(), "/f").is_error());
     EXPECT_EQ(charged, 0);
+}
+
+// statfs shows what the charge has left, as tmpfs shows what size= leaves;
+// a capped charge (size=) takes from the charge below it too.
+TEST(Ramfs, StatfsReportsTheRoomTheChargeLeaves) {
+    test::ManualClock clock;
+    int64_t charged = 0;
+    auto budget = counting_charge(charged, 100 * 4096);
+    auto capped = std::make_shared<CappedCharge>(budget, 10 * 4096);
+    auto vfs = vfs_over(create_ramfs(clock.clock(), 01777, capped), clock);
+    auto before = vfs->root()->inode()->file_system().statfs().value();
+    EXPECT_EQ(before.f_bfree, 10u);
+    EXPECT_EQ(before.f_blocks, 10u);
+    auto file = vfs->open(vfs->root_lookup(), "/f", O_RDWR | O_CREAT, 0600).release_value();
+    std::vector<uint8_t> data(20 * 4096, 'x');
+    auto written = file->pwrite(data, 0);
+    ASSERT_FALSE(written.is_error());
+    // The entry took kRamfsEntryBytes, the pages the rest of the 10.
+    EXPECT_EQ(written.value(), (10 * 4096 - kRamfsEntryBytes) / 4096 * 4096);
+    EXPECT_EQ(charged, static_cast<int64_t>(kRamfsEntryBytes + written.value()));
+    auto full = vfs->root()->inode()->file_system().statfs().value();
+    EXPECT_EQ(full.f_bfree, 0u);
+    EXPECT_EQ(full.f_bavail, 0u);
+    ASSERT_FALSE(file->truncate(0).is_error());
+    EXPECT_EQ(vfs->root()->inode()->file_system().statfs().value().f_bfree, 9u);
+    // A budget nearly used up elsewhere leaves less than size= would.
+    int64_t other = 0;
+    auto small_budget = counting_charge(other, 3 * 4096);
+    auto vfs_small = vfs_over(
+        create_ramfs(clock.clock(), 01777, std::make_shared<CappedCharge>(small_budget, 10 * 4096)),
+        clock);
+    EXPECT_EQ(vfs_small->root()->inode()->file_system().statfs().value().f_bfree, 3u);
 }
 
 // Every directory entry costs kRamfsEntryBytes (a symlink adds its target):
@@ -337,7 +364,7 @@ TEST(Ramfs, CpioRootIsChargedFromNowOn) {
     auto fs = test::ramfs_of(tree, clock.clock());
     ASSERT_FALSE(fs.is_error()) << fs.error().message();
     int64_t charged = 0;
-    ASSERT_TRUE(charge_ramfs_from_now(*fs.value(), counting_charge(charged, 1 << 20)));
+    ASSERT_TRUE(fs.value()->charge_writes_to(counting_charge(charged, 1 << 20)));
     auto vfs = vfs_over(fs.release_value(), clock);
     auto root = vfs->root_lookup();
     auto big = vfs->open(root, "/big", O_RDWR, 0).release_value();

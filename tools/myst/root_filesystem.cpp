@@ -86,9 +86,9 @@ Result<void> mount_on(fs::Vfs& vfs, const std::string& path, std::shared_ptr<fs:
 
 Result<std::shared_ptr<fs::FileSystem>> open_requested_source(Target& target,
                                                               const MountRequest& mount,
-                                                              const fs::PageCharge& ram_charge) {
+                                                              const fs::PageCharge& memory_charge) {
     if (mount.type == "ramfs")
-        return fs::create_ramfs(fs::clock_from_target(target), 0755, ram_charge);
+        return fs::create_ramfs(fs::clock_from_target(target), 0755, memory_charge);
     struct stat st {};
     if (::stat(mount.source.c_str(), &st) != 0)
         return Error::from_errno(errno, mount.source);
@@ -101,7 +101,9 @@ Result<std::shared_ptr<fs::FileSystem>> open_requested_source(Target& target,
     }
     if (directory)
         return Error(EISDIR, mount.source + ": an ext2 mount needs an image file, not a directory");
-    return open_ext2_filesystem(target, mount.source, mount.image, mount.key_file);
+    auto ext2 = TRY(open_ext2_filesystem(target, mount.source, mount.image, mount.key_file));
+    ext2->charge_writes_to(memory_charge);  // the overlay that keeps its writes
+    return ext2;
 }
 
 }  // namespace
@@ -114,11 +116,12 @@ Result<void> mount_standard_filesystems(kernel::KernelInstance& kernel, bool roo
     auto wanted = [&](const std::string& path) {
         return !root_is_host_directory || directory_exists(vfs, path);
     };
-    // A CPIO root is a writable ramfs: what the program writes there comes
-    // out of the memory budget as /tmp's files do (the archive's own bytes,
-    // loaded before the budget existed, do not).
-    fs::charge_ramfs_from_now(vfs.root_lookup().root->inode()->file_system(),
-                              kernel::budget_page_charge(kernel.memory()));
+    // What the program writes into its root (a CPIO ramfs, or the memory
+    // overlay above an ext2 image) comes out of the memory budget as /tmp's
+    // files do; the archive's own bytes, loaded before the budget existed,
+    // do not.
+    vfs.root_lookup().root->inode()->file_system().charge_writes_to(
+        kernel::budget_page_charge(kernel.memory()));
     if (wanted("/dev")) {
         TRY(mount_on(vfs, "/dev", fs::create_devfs(target)));
         // /dev/shm is a tmpfs on Linux (shm_open(3) and LTP's library make
