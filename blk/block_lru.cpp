@@ -11,8 +11,11 @@ BlockLru::BlockLru(size_t capacity, uint32_t block_size, Target* host)
 }
 
 void BlockLru::add_chunk(size_t bytes) {
-    m_chunks.emplace_back(static_cast<uint8_t*>(::operator new[](bytes, chunk_alignment)));
-    if (m_host && bytes == size_t(chunk_alignment))
+    bool huge = bytes == size_t(chunk_alignment);
+    std::align_val_t alignment = huge ? chunk_alignment : std::align_val_t{64};
+    m_chunks.emplace_back(static_cast<uint8_t*>(::operator new[](bytes, alignment)),
+                          ChunkDelete{alignment});
+    if (m_host && huge)
         m_host->memory_prefer_huge_pages(m_chunks.back().get(), bytes);
 }
 

@@ -37,10 +37,13 @@ private:
     // aligned to 2 MiB so that a host with transparent huge pages backs a
     // full piece with one huge page: one fault instead of 512, which on a
     // first read cost about as much as hashing the blocks put there.
+    // A smaller last piece (a cache smaller than 2 MiB: a small image) is
+    // plain heap memory: aligning it would map 2 MiB more than it holds.
     static constexpr uint32_t chunk_slots = 512;
     static constexpr std::align_val_t chunk_alignment{size_t(2) << 20};
     struct ChunkDelete {
-        void operator()(uint8_t* bytes) const { ::operator delete[](bytes, chunk_alignment); }
+        std::align_val_t alignment;
+        void operator()(uint8_t* bytes) const { ::operator delete[](bytes, alignment); }
     };
 
     struct Slot {

@@ -121,8 +121,12 @@ Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path
 
     std::unique_ptr<BlockDevice> device =
         std::make_unique<HostFileDevice>(std::move(file), extent.offset, image_size);
+    // Neither cache is made larger than what it can hold: a small image
+    // (a data mount, a fuzz input) does not take megabytes of memory.
+    const uint64_t image_blocks = (image_size + image_block_size - 1) / image_block_size;
     CacheOptions readahead;
-    readahead.capacity_blocks = image_readahead_cache_bytes / image_block_size;
+    readahead.capacity_blocks =
+        std::min<uint64_t>(image_readahead_cache_bytes / image_block_size, image_blocks);
     readahead.bulk_blocks = 1;
     auto readahead_cache = std::make_unique<CacheDevice>(std::move(device), readahead);
     const CacheDevice* readahead_observer = readahead_cache.get();
@@ -146,7 +150,8 @@ Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path
     // so the memory is offered to the host as huge pages. No read-ahead
     // here: a bad block ahead would fail a read that does not ask for it.
     CacheOptions verified;
-    verified.capacity_blocks = cache_bytes / image_block_size;
+    verified.capacity_blocks =
+        std::min<uint64_t>(cache_bytes / image_block_size, superblock.value().data_blocks);
     verified.bulk_blocks = 0;
     verified.readahead_blocks = 0;
     verified.host = &target;

@@ -8,7 +8,7 @@ namespace myst::fuzz {
 
 MemoryBlockDevice::MemoryBlockDevice(std::span<const uint8_t> bytes, uint32_t block_size,
                                      uint64_t min_bytes)
-    : m_bytes(bytes.begin(), bytes.end()),
+    : m_bytes(bytes),
       m_block_size(block_size),
       m_block_count((std::max<uint64_t>(bytes.size(), min_bytes) + block_size - 1) / block_size) {}
 
@@ -41,16 +41,34 @@ public:
 
 private:
     void read_file(fs::Inode& inode) {
-        std::vector<uint8_t> buffer(64 * 1024);
         uint64_t offset = 0;
-        while (m_budget.bytes > 0) {
-            size_t want = std::min<uint64_t>(buffer.size(), m_budget.bytes);
-            auto read = inode.read_at(offset, std::span(buffer).first(want));
-            if (read.is_error() || read.value() == 0)
-                return;
-            m_budget.bytes -= read.value();
-            offset += read.value();
+        uint64_t file_budget = m_budget.bytes_per_file;
+        while (file_budget > 0 && read_piece(inode, offset, file_budget)) {
         }
+        auto stat = inode.stat();
+        if (stat.is_error() || stat.value().st_size <= 0)
+            return;
+        uint64_t size = static_cast<uint64_t>(stat.value().st_size);
+        for (uint64_t probe : {size / 2, size - std::min<uint64_t>(size, 4096)}) {
+            uint64_t probe_budget = 4096;
+            if (probe > offset)
+                (void)read_piece(inode, probe, probe_budget);
+        }
+    }
+
+    // Reads up to 64 KiB at `offset` within both budgets and moves `offset`
+    // past it; false at the end, on an error or with a budget spent.
+    bool read_piece(fs::Inode& inode, uint64_t& offset, uint64_t& file_budget) {
+        size_t want = std::min({uint64_t(m_buffer.size()), m_budget.bytes, file_budget});
+        if (want == 0)
+            return false;
+        auto read = inode.read_at(offset, std::span(m_buffer).first(want));
+        if (read.is_error() || read.value() == 0)
+            return false;
+        m_budget.bytes -= read.value();
+        file_budget -= read.value();
+        offset += read.value();
+        return true;
     }
 
     void visit_directory(fs::Inode& directory, unsigned depth) {
@@ -75,6 +93,8 @@ private:
     }
 
     WalkBudget m_budget;
+    // One buffer per walk (each input), not per file.
+    std::vector<uint8_t> m_buffer = std::vector<uint8_t>(64 * 1024);
 };
 
 }  // namespace

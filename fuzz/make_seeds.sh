@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Seed corpora for the fuzz targets, made by myst's own tools from a small
-# tree and from the test programs the main build compiles; nothing is
-# downloaded. Usage: make_seeds.sh <myst> <apps-bin-dir> <out-dir>
+# Seed corpora for the fuzz targets, made by myst's own tools and Linux's
+# (mke2fs, veritysetup) from small trees, and from the test programs the
+# main build compiles; nothing is downloaded. Usage: make_seeds.sh <myst> <apps-bin-dir> <out-dir>
 # Writes <out-dir>/<target>/ for each target in fuzz/CMakeLists.txt.
 set -euo pipefail
 myst=$1
@@ -30,15 +30,44 @@ mkdir -p "$work/one"
 printf 'x' > "$work/one/x"
 "$myst" mkcpio "$work/one" "$out/cpio/one.cpio" > /dev/null
 
-# A plain image: [EXT2 | HASH TREE | FSSIG]. The ext2 target gets the
-# image, the verity target too, the fssig target its trailer.
+# A plain image: [EXT2 | HASH TREE | FSSIG]; the fssig target gets its
+# trailer.
 "$myst" mkext2 --quiet --size 400k "$tree" "$work/plain.ext2"
-cp "$work/plain.ext2" "$out/ext2/plain.ext2"
-cp "$work/plain.ext2" "$out/verity/plain.ext2"
 tail -c 4096 "$work/plain.ext2" > "$out/fssig/plain.fssig"
-"$myst" mkext2 --quiet --size 288k "$work/one" "$work/one.ext2"
-cp "$work/one.ext2" "$out/ext2/one.ext2"
-cp "$work/one.ext2" "$out/verity/one.ext2"
+
+# The ext2 and verity targets get small images: each execution copies,
+# mounts and walks the whole input, so a 64 KiB seed runs several times
+# faster than the 300-400 KiB images myst mkext2 makes at the least. Linux's
+# own tools make them (mke2fs, veritysetup), with 1, 2 and 4 KiB blocks, a
+# smaller tree (a file of 14 blocks of 1 KiB still needs an indirect block)
+# and with and without the resize inode and directory index.
+small=$work/small
+mkdir -p "$small/bin" "$small/etc/deep/er" "$small/empty_dir"
+printf 'hello\n' > "$small/etc/hello.txt"
+: > "$small/etc/empty"
+head -c 14000 /dev/zero | tr '\0' 'x' > "$small/bin/big"
+printf 'deep\n' > "$small/etc/deep/er/file_with_a_rather_long_name"
+ln -s ../etc/hello.txt "$small/bin/short_link"
+ln -s "/$(printf 'a%.0s' $(seq 1 80))/target" "$small/bin/long_link"
+make_small_ext2() { # name, block size, KiB, extra mke2fs options...
+    local name=$1 block=$2 kib=$3
+    shift 3
+    truncate -s "${kib}k" "$work/$name.ext2"
+    mke2fs -q -F -t ext2 -b "$block" -N 32 -m 0 "$@" -d "$small" "$work/$name.ext2"
+    cp "$work/$name.ext2" "$out/ext2/$name.ext2"
+    # [EXT2 | HASH TREE | FSSIG], as myst mkext2 lays it out; the verity
+    # harness puts the root hash in the trailer itself.
+    veritysetup format "$work/$name.ext2" "$work/$name.hash" > /dev/null
+    python3 - "$work/$name.ext2" "$work/$name.hash" "$out/verity/$name.img" <<'PY'
+import struct, sys
+data, tree = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+trailer = struct.pack('<QQQ', 0xf55198a153624d38, 1, len(data))
+open(sys.argv[3], 'wb').write(data + tree + trailer + bytes(4096 - len(trailer)))
+PY
+}
+make_small_ext2 small1k 1024 64
+make_small_ext2 small2k 2048 128 -O ^resize_inode,^dir_index
+make_small_ext2 small4k 4096 256 -O ^resize_inode
 
 # An encrypted one: the LUKS1 target gets its header sector; the key is the
 # one luks1_fuzzer.cpp uses (bytes 0..63).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a bounded time and says what it did.
-# Usage: run_fuzzer.sh <fuzzer> <seconds> <seed-dir> <work-dir>
+# Usage: run_fuzzer.sh <fuzzer> <seconds> <seed-dir> <work-dir> [libFuzzer option...]
+# (seconds 0: no time limit, e.g. with -runs=N among the options)
 # The corpus grows in <work-dir>/corpus (kept between runs); a crash, a hang
 # (a minute on one input), a leak or a sanitizer report leaves its input in
 # <work-dir>/artifacts and fails the run with the report. Prints one line:
@@ -10,6 +11,7 @@ fuzzer=$1
 seconds=$2
 seeds=$3
 work=$4
+shift 4
 name=$(basename "$fuzzer")
 # The artifacts of an earlier run were reported then; this run's are its own.
 rm -rf "$work/artifacts"
@@ -22,7 +24,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 start=$(date +%s)
 "$fuzzer" -max_total_time="$seconds" -timeout=60 -print_final_stats=1 \
-    -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" > "$log" 2>&1
+    -artifact_prefix="$work/artifacts/" "$@" "$work/corpus" "$seeds" > "$log" 2>&1
 status=$?
 elapsed=$(($(date +%s) - start))
 
