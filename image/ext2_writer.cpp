@@ -291,7 +291,12 @@ uint64_t required_bytes(const Plan& plan) {
     }
 }
 
+// "311296 bytes (304 KiB)", "9437184 bytes (9 MiB)": rounded up in the
+// unit that tells two small sizes apart.
 std::string describe_bytes(uint64_t bytes) {
+    if (bytes < mib)
+        return std::to_string(bytes) + " bytes (" + std::to_string(divide_round_up(bytes, 1024)) +
+               " KiB)";
     return std::to_string(bytes) + " bytes (" + std::to_string(divide_round_up(bytes, mib)) +
            " MiB)";
 }

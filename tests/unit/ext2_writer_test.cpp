@@ -210,4 +210,11 @@ TEST(Ext2Writer, RejectsWhatExt2CannotHold) {
                               image, small);
     ASSERT_TRUE(too_big.is_error());
     EXPECT_NE(too_big.error().message().find("needs an ext2 image of at least"), std::string::npos);
+    // Sizes under 1 MiB are told apart (not both "1 MiB").
+    small.size_bytes = 64 << 10;
+    auto tiny = write_ext2(make_dir("", {make_file("f", {1})}), image, small);
+    ASSERT_TRUE(tiny.is_error());
+    EXPECT_NE(tiny.error().message().find("the size asked for is 65536 bytes (64 KiB)"),
+              std::string::npos)
+        << tiny.error().message();
 }
