@@ -13,17 +13,21 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # A tree with each kind of entry the readers handle: nested directories, an
-# empty file, a file of several blocks (indirect blocks on 1 KiB ext2
-# blocks), a long name, symlinks short and long (fast and slow on ext2).
+# empty file, a file of BIG bytes (indirect blocks on 1 KiB ext2 blocks), a
+# long name, symlinks short and long (fast and slow on ext2).
+make_tree() { # directory, BIG
+    local tree=$1
+    mkdir -p "$tree/bin" "$tree/etc/deep/er/still" "$tree/empty_dir"
+    printf 'hello\n' > "$tree/etc/hello.txt"
+    : > "$tree/etc/empty"
+    head -c "$2" /dev/zero | tr '\0' 'x' > "$tree/bin/big"
+    printf 'deep\n' > "$tree/etc/deep/er/still/file_with_a_rather_long_name_for_the_directory_block"
+    ln -s ../etc/hello.txt "$tree/bin/short_link"
+    ln -s "/$(printf 'a%.0s' $(seq 1 100))/target" "$tree/bin/long_link"
+    chmod 0700 "$tree/empty_dir"
+}
 tree=$work/tree
-mkdir -p "$tree/bin" "$tree/etc/deep/er/still" "$tree/empty_dir"
-printf 'hello\n' > "$tree/etc/hello.txt"
-: > "$tree/etc/empty"
-head -c 70000 /dev/zero | tr '\0' 'x' > "$tree/bin/big"
-printf 'deep\n' > "$tree/etc/deep/er/still/file_with_a_rather_long_name_for_the_directory_block"
-ln -s ../etc/hello.txt "$tree/bin/short_link"
-ln -s "/$(printf 'a%.0s' $(seq 1 100))/target" "$tree/bin/long_link"
-chmod 0700 "$tree/empty_dir"
+make_tree "$tree" 70000
 
 "$myst" mkcpio "$tree" "$out/cpio/tree.cpio" > /dev/null
 mkdir -p "$work/one"
@@ -39,16 +43,10 @@ tail -c 4096 "$work/plain.ext2" > "$out/fssig/plain.fssig"
 # mounts and walks the whole input, so a 64 KiB seed runs several times
 # faster than the 300-400 KiB images myst mkext2 makes at the least. Linux's
 # own tools make them (mke2fs, veritysetup), with 1, 2 and 4 KiB blocks, a
-# smaller tree (a file of 14 blocks of 1 KiB still needs an indirect block)
+# smaller big file (14 blocks of 1 KiB still need an indirect block)
 # and with and without the resize inode and directory index.
 small=$work/small
-mkdir -p "$small/bin" "$small/etc/deep/er" "$small/empty_dir"
-printf 'hello\n' > "$small/etc/hello.txt"
-: > "$small/etc/empty"
-head -c 14000 /dev/zero | tr '\0' 'x' > "$small/bin/big"
-printf 'deep\n' > "$small/etc/deep/er/file_with_a_rather_long_name"
-ln -s ../etc/hello.txt "$small/bin/short_link"
-ln -s "/$(printf 'a%.0s' $(seq 1 80))/target" "$small/bin/long_link"
+make_tree "$small" 14000
 make_small_ext2() { # name, block size, KiB, extra mke2fs options...
     local name=$1 block=$2 kib=$3
     shift 3
