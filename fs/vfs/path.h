@@ -23,6 +23,10 @@ struct Mount {
     std::string path;        // the mount point, as /proc/mounts shows it
     std::string source;      // what was mounted (an image, a host directory), for /proc/mounts
     bool read_only = false;  // MS_RDONLY: changes are EROFS
+    // Where the VFS's table holds it: the mount point's inode, or for a
+    // mount stacked on others, the point of the lowest (Vfs::MountKey).
+    const FileSystem* point_fs = nullptr;
+    uint64_t point_ino = 0;
 };
 
 class PathNode {

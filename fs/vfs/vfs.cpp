@@ -44,7 +44,7 @@ std::vector<std::string_view> split_components(std::string_view path) {
 
 Vfs::Vfs(std::shared_ptr<Mount> root_mount, Clock clock) : m_clock(std::move(clock)) {
     std::shared_ptr<Inode> root_inode = root_mount->fs->root();
-    m_mounts.push_back(root_mount);
+    m_mounts.emplace(root_mount->id, root_mount);
     m_root = std::make_shared<PathNode>(nullptr, "", std::move(root_inode), std::move(root_mount));
 }
 
@@ -91,11 +91,15 @@ Result<void> Vfs::mount_at(const PathRef& point, std::shared_ptr<FileSystem> fs,
     // A detached mount (MNT_DETACH) is still reachable from a cwd or a
     // dirfd inside it; nothing may be mounted there, as its file system
     // goes away with its last user and the table keys by its address.
-    if (std::find(m_mounts.begin(), m_mounts.end(), point->mount()) == m_mounts.end())
+    const std::shared_ptr<Mount>& under = point->mount();
+    if (!m_mounts.contains(under->id))
         return Error(EINVAL, "mount point " + path + " is on a detached mount");
+    // On the root of a stacked mount, or on a point covered since the
+    // caller got it (a cwd), the new mount goes on top of the stack there,
+    // as Linux mounts on the top of a stack.
     MountKey key{&point->inode()->file_system(), point->inode()->ino()};
-    if (m_mounts_by_point.count(key))
-        return Error(EBUSY, "something is mounted on " + path + " already");
+    if (under->point_fs && point->inode()->same_as(*under->fs->root()))
+        key = {under->point_fs, under->point_ino};
     if (m_mounts.size() >= kMaxMounts)
         return Error(ENOSPC, "too many mounts (" + std::to_string(kMaxMounts) +
                                  ", Linux's default mount-max)");
@@ -105,9 +109,11 @@ Result<void> Vfs::mount_at(const PathRef& point, std::shared_ptr<FileSystem> fs,
     mount->read_only = options.read_only;
     mount->fs = std::move(fs);
     mount->path = std::move(path);
+    mount->point_fs = key.first;
+    mount->point_ino = key.second;
     mount->fs->set_device_id(device_for_mount(mount->id));
-    m_mounts_by_point.emplace(key, mount);
-    m_mounts.push_back(std::move(mount));
+    m_mounts_by_point[key].push_back(mount);
+    m_mounts.emplace(mount->id, std::move(mount));
     return {};
 }
 
@@ -121,28 +127,32 @@ Result<void> Vfs::unmount(const Lookup& at, std::string_view path, bool follow, 
     node.reset();  // the caller's reference is not a use
 
     std::lock_guard guard(m_mounts_lock);
-    auto point = std::find_if(m_mounts_by_point.begin(), m_mounts_by_point.end(),
-                              [&](const auto& entry) { return entry.second == mount; });
-    if (point == m_mounts_by_point.end())
+    auto point = m_mounts_by_point.find({mount->point_fs, mount->point_ino});
+    if (!m_mounts.contains(mount->id) || point == m_mounts_by_point.end())
         return Error(EINVAL, mount->path + " is not mounted");
+    if (point->second.back() != mount)  // reached from a cwd beneath the top
+        return Error(EBUSY, mount->path + " has another mount stacked on it");
     // Mount points are keyed by their file system's address, so a mount
     // inside this one must go first.
-    for (const auto& [key, other] : m_mounts_by_point)
-        if (key.first == mount->fs.get())
-            return Error(EBUSY, mount->path + " has " + other->path + " mounted inside it");
+    auto inside = m_mounts_by_point.lower_bound({mount->fs.get(), 0});
+    if (inside != m_mounts_by_point.end() && inside->first.first == mount->fs.get())
+        return Error(EBUSY,
+                     mount->path + " has " + inside->second.back()->path + " mounted inside it");
     // The table holds two references and `mount` a third; anything more
     // is a cwd, a process root or an open file inside the mount.
     if (!detach && mount.use_count() > 3)
         return Error(EBUSY, mount->path + " is in use");
-    m_mounts_by_point.erase(point);
-    std::erase(m_mounts, mount);
+    point->second.pop_back();
+    if (point->second.empty())
+        m_mounts_by_point.erase(point);
+    m_mounts.erase(mount->id);
     return {};
 }
 
 std::vector<MountInfo> Vfs::mounts() const {
     std::lock_guard guard(m_mounts_lock);
     std::vector<MountInfo> list;
-    for (const auto& mount : m_mounts)
+    for (const auto& [id, mount] : m_mounts)
         list.push_back(
             {mount->path, std::string(mount->fs->type_name()), mount->source, mount->read_only});
     return list;
@@ -153,11 +163,9 @@ PathRef Vfs::enter(const PathRef& parent, std::string name, std::shared_ptr<Inod
     {
         std::lock_guard guard(m_mounts_lock);
         // Mounts can stack: the newest one on a point hides the others.
-        for (;;) {
-            auto it = m_mounts_by_point.find({&inode->file_system(), inode->ino()});
-            if (it == m_mounts_by_point.end())
-                break;
-            mount = it->second;
+        auto it = m_mounts_by_point.find({&inode->file_system(), inode->ino()});
+        if (it != m_mounts_by_point.end()) {
+            mount = it->second.back();
             inode = mount->fs->root();
         }
     }

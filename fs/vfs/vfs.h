@@ -178,8 +178,11 @@ private:
     FileLocks m_locks;
     FifoOpener m_fifo_opener;
     mutable std::mutex m_mounts_lock;
-    std::vector<std::shared_ptr<Mount>> m_mounts;                  // in mount order
-    std::map<MountKey, std::shared_ptr<Mount>> m_mounts_by_point;  // mount point inode -> mount
+    // Attached mounts by id: in mount order, for /proc/mounts.
+    std::map<uint64_t, std::shared_ptr<Mount>> m_mounts;
+    // Mount point inode -> the mounts stacked there, the visible one last:
+    // finding the visible mount costs one lookup however many are stacked.
+    std::map<MountKey, std::vector<std::shared_ptr<Mount>>> m_mounts_by_point;
     uint64_t m_next_mount_id = 1;
 };
 

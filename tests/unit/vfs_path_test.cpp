@@ -278,6 +278,37 @@ TEST_F(PathTest, Unmount) {
     EXPECT_EQ(m_vfs->mounts().size(), 1u);
 }
 
+// Mounts stacked on one point: the newest is seen and unmounted first; a
+// mount made from a path held into a lower one goes on top, and the lower
+// one is busy while covered. Finding the top costs one lookup however
+// high the stack, so Linux's mount-max of them is quick to make and undo.
+TEST_F(PathTest, StackedMounts) {
+    Lookup at = m_vfs->root_lookup();
+    PathRef lowest = resolve("/mnt").value();
+    auto second = create_ramfs(m_clock.clock());
+    ASSERT_FALSE(m_vfs->mount("/mnt", second).is_error());
+    auto third = create_ramfs(m_clock.clock());
+    ASSERT_FALSE(m_vfs->mount_at(lowest, third).is_error());
+    EXPECT_TRUE(resolve("/mnt").value()->inode()->same_as(*third->root()));
+    Lookup from_lowest = at;
+    from_lowest.start = lowest;
+    EXPECT_EQ(error_code(m_vfs->unmount(from_lowest, ".", true, false)), EBUSY);
+    lowest.reset();
+    ASSERT_FALSE(m_vfs->unmount(at, "/mnt", true, false).is_error());
+    EXPECT_TRUE(resolve("/mnt").value()->inode()->same_as(*second->root()));
+    ASSERT_FALSE(m_vfs->unmount(at, "/mnt", true, false).is_error());
+    EXPECT_TRUE(resolve("/mnt").value()->inode()->same_as(*m_mounted->root()));
+
+    size_t made = m_vfs->mounts().size();
+    for (; made < Vfs::kMaxMounts; ++made)
+        ASSERT_FALSE(m_vfs->mount("/mnt", create_ramfs(m_clock.clock())).is_error()) << made;
+    EXPECT_EQ(error_code(m_vfs->mount("/mnt", create_ramfs(m_clock.clock()))), ENOSPC);
+    EXPECT_EQ(m_vfs->mounts().size(), Vfs::kMaxMounts);
+    for (; made > 2; --made)
+        ASSERT_FALSE(m_vfs->unmount(at, "/mnt", true, false).is_error()) << made;
+    EXPECT_TRUE(resolve("/mnt").value()->inode()->same_as(*m_mounted->root()));
+}
+
 TEST_F(PathTest, ReadOnlyMount) {
     ASSERT_FALSE(m_vfs->mount("/a/b", create_ramfs(m_clock.clock()), {"src", true}).is_error());
     Lookup at = m_vfs->root_lookup();
