@@ -96,10 +96,9 @@ Result<void> apply_option(std::string_view option, MountSource& source, fs::Moun
     }
     if (source.type == MountType::ramfs && name == "size")
         return apply_tmpfs_size(value, source);
-    // The budget bounds the inodes (each entry costs kRamfsEntryBytes);
-    // nr_inodes= is checked but sets no count of its own.
+    // Each entry costs kRamfsEntryBytes of the budget besides.
     if (source.type == MountType::ramfs && name == "nr_inodes") {
-        TRY(parse_tmpfs_number(value, "nr_inodes="));
+        source.ram_inode_limit = TRY(parse_tmpfs_number(value, "nr_inodes="));
         return {};
     }
     return Error(EINVAL, "unknown mount option '" + std::string(option) + "'");

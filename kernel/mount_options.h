@@ -1,8 +1,8 @@
 // The data string of mount(2): Linux's comma-separated options, here "ro",
 // "rw", for ext2 "key=<128 hex digits>" and "roothash=<64 hex digits>", for
 // ramfs/tmpfs "mode=<octal>", "size=<bytes>[kmgtpe]" or "size=<N>%" (of the
-// memory budget) and "nr_inodes=" (checked; the budget bounds the entries).
-// Kept apart from the syscall so that the
+// memory budget) and "nr_inodes=<count>[kmg...]" (directory entries, the
+// root counted; 0: no limit). Kept apart from the syscall so that the
 // parser of these untrusted bytes can be fuzzed on its own (fuzz/).
 #pragma once
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "base/memory_charge.h"
 #include "base/result.h"
@@ -28,9 +29,12 @@ using PageCharge = std::shared_ptr<MemoryCharge>;
 inline constexpr uint64_t kRamfsEntryBytes = 1024;
 
 // An empty ramfs whose root directory has `root_mode` (e.g. 01777 for /tmp).
-// With a `charge`, a file page it refuses is ENOSPC (as tmpfs past size=).
+// With a `charge`, a file page it refuses is ENOSPC (as tmpfs past size=);
+// with an `inode_limit` (tmpfs's nr_inodes=; 0: no limit), so is a
+// directory entry past that many, the root counted, as tmpfs counts them.
 std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode = 0755,
-                                         PageCharge charge = {});
+                                         PageCharge charge = {},
+                                         std::optional<uint64_t> inode_limit = std::nullopt);
 
 // A ramfs holding the tree of a CPIO newc archive ("070701", or "070702"
 // whose checksums are verified). Names are taken apart with

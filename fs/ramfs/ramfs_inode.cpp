@@ -23,8 +23,9 @@ bool is_omitted(const struct timespec& time) {
 
 }  // namespace
 
-RamFileSystem::RamFileSystem(Clock clock, mode_t root_mode, PageCharge charge)
-    : m_clock(std::move(clock)), m_charge(std::move(charge)) {
+RamFileSystem::RamFileSystem(Clock clock, mode_t root_mode, PageCharge charge,
+                             std::optional<uint64_t> inode_limit)
+    : m_clock(std::move(clock)), m_inode_limit(inode_limit), m_charge(std::move(charge)) {
     std::lock_guard guard(m_lock);
     m_root = make_inode_locked({S_IFDIR | (root_mode & 07777), 0, 0, 0});
 }
@@ -43,6 +44,8 @@ void RamFileSystem::give_back_pages(int64_t count, int64_t charged) {
 }
 
 Result<uint32_t> RamFileSystem::take_entry(uint64_t bytes) {
+    if (m_inode_limit.value_or(0) != 0 && m_entries + 1 >= *m_inode_limit)
+        return Error(ENOSPC, "no free inodes (nr_inodes=" + std::to_string(*m_inode_limit) + ")");
     if (!m_charge)
         return uint32_t{0};
     if (!m_charge->take(bytes))
@@ -84,8 +87,13 @@ Result<struct statfs> RamFileSystem::statfs() {
         m_charge ? std::max(m_charge->capacity() / RamInode::kPageSize, free) : used + free;
     st.f_bfree = free;
     st.f_bavail = free;
-    st.f_files = m_next_ino + kUnchargedFreeBlocks;
-    st.f_ffree = kUnchargedFreeBlocks;
+    if (m_inode_limit) {  // nr_inodes=0 reports 0 and 0, as on Linux
+        st.f_files = *m_inode_limit;
+        st.f_ffree = *m_inode_limit - std::min(*m_inode_limit, m_entries + 1);
+    } else {
+        st.f_files = m_next_ino + kUnchargedFreeBlocks;
+        st.f_ffree = kUnchargedFreeBlocks;
+    }
     return st;
 }
 
@@ -134,6 +142,7 @@ void RamInode::add_entry_locked(std::string_view name, std::shared_ptr<RamInode>
     uint64_t cookie = m_next_cookie++;
     m_names_by_cookie.emplace(cookie, std::string(name));
     m_entries.emplace(std::string(name), Entry{cookie, std::move(inode), charge});
+    ramfs().entry_added_locked();
 }
 
 std::shared_ptr<RamInode> RamInode::remove_entry_locked(std::string_view name,
@@ -148,6 +157,7 @@ std::shared_ptr<RamInode> RamInode::remove_entry_locked(std::string_view name,
         ramfs().give_back_entry(it->second.charge);
     m_names_by_cookie.erase(it->second.cookie);
     m_entries.erase(it);
+    ramfs().entry_removed_locked();
     if (inode->is_directory())
         --m_nlink;
     else if (inode->m_nlink > 0)
@@ -496,8 +506,10 @@ Result<std::shared_ptr<OpenFile>> RamInode::open(const PathRef& path, int flags)
 
 }  // namespace ramfs
 
-std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode, PageCharge charge) {
-    return std::make_shared<ramfs::RamFileSystem>(std::move(clock), root_mode, std::move(charge));
+std::shared_ptr<FileSystem> create_ramfs(Clock clock, mode_t root_mode, PageCharge charge,
+                                         std::optional<uint64_t> inode_limit) {
+    return std::make_shared<ramfs::RamFileSystem>(std::move(clock), root_mode, std::move(charge),
+                                                  inode_limit);
 }
 
 }  // namespace myst::fs

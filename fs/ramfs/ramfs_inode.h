@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "fs/ramfs/ramfs.h"
@@ -21,7 +22,10 @@ class RamInode;
 
 class RamFileSystem final : public FileSystem {
 public:
-    RamFileSystem(Clock clock, mode_t root_mode, PageCharge charge);
+    // `inode_limit`: tmpfs's nr_inodes= (0: no limit; none: no limit, and
+    // statfs reports a generous count rather than 0 as nr_inodes=0 does).
+    RamFileSystem(Clock clock, mode_t root_mode, PageCharge charge,
+                  std::optional<uint64_t> inode_limit = std::nullopt);
 
     std::shared_ptr<Inode> root() override;
     std::string_view type_name() const override { return "ramfs"; }
@@ -44,13 +48,20 @@ public:
     void give_back_pages(int64_t count, int64_t charged);
     // The cost of a new directory entry (ENOSPC past the charge): the bytes
     // charged, 0 when this ramfs charges nothing.
+    // Also ENOSPC when the entry would be an inode past nr_inodes=.
     Result<uint32_t> take_entry(uint64_t bytes);
     void give_back_entry(uint32_t charged);
+    // The count of directory entries, which nr_inodes= limits: as tmpfs,
+    // every name counts (a hard link too), and the root is one more.
+    void entry_added_locked() { ++m_entries; }
+    void entry_removed_locked() { --m_entries; }
 
 private:
     std::mutex m_lock;
     Clock m_clock;
     uint64_t m_next_ino = 1;
+    const std::optional<uint64_t> m_inode_limit;
+    uint64_t m_entries = 0;
     std::atomic<int64_t> m_pages{0};
     PageCharge m_charge;  // empty: kernel memory is the only limit
     std::shared_ptr<RamInode> m_root;

@@ -129,6 +129,32 @@ static void ramfs(void) {
           "removing the file gives the room back");
     mkdir("/mnt/u", 0755);
     expect_errno(mount("none", "/mnt/u", "tmpfs", 0, "size=1q"), EINVAL, "a malformed size=");
+    /* nr_inodes= counts the root and every name, a hard link too (as
+     * Linux's tmpfs: nr_inodes=4 holds 3 files); 0 is no limit. */
+    mkdir("/mnt/n", 0755);
+    CHECK(mount("none", "/mnt/n", "tmpfs", 0, "nr_inodes=4") == 0, "mount with nr_inodes=4");
+    CHECK(statfs("/mnt/n", &sf) == 0 && sf.f_files == 4 && sf.f_ffree == 3,
+          "statfs shows 4 inodes, 3 free");
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "/mnt/n/%d", i);
+        fd = open(name, O_CREAT | O_WRONLY, 0644);
+        CHECK(fd >= 0, "a file within nr_inodes=");
+        close(fd);
+    }
+    expect_errno(open("/mnt/n/3", O_CREAT | O_WRONLY, 0644), ENOSPC, "a file past nr_inodes=");
+    expect_errno(link("/mnt/n/0", "/mnt/n/l"), ENOSPC, "a hard link past nr_inodes=");
+    CHECK(unlink("/mnt/n/1") == 0 && link("/mnt/n/0", "/mnt/n/l") == 0,
+          "unlink gives an inode back");
+    CHECK(umount2("/mnt/n", 0) == 0, "umount2 the nr_inodes= tmpfs");
+    expect_errno(mount("none", "/mnt/n", "tmpfs", 0, "nr_inodes=5%"), EINVAL,
+                 "nr_inodes= as a percentage");
+    CHECK(mount("none", "/mnt/n", "tmpfs", 0, "nr_inodes=1k") == 0 && statfs("/mnt/n", &sf) == 0 &&
+              sf.f_files == 1024 && umount2("/mnt/n", 0) == 0,
+          "nr_inodes=1k is 1024");
+    CHECK(mount("none", "/mnt/n", "tmpfs", 0, "nr_inodes=0") == 0 && statfs("/mnt/n", &sf) == 0 &&
+              sf.f_files == 0 && sf.f_ffree == 0 && umount2("/mnt/n", 0) == 0,
+          "nr_inodes=0 is no limit and statfs says 0");
     mkdir("/mnt/t/inner", 0755);
     CHECK(mount("none", "/mnt/t/inner", "ramfs", 0, NULL) == 0, "mount a ramfs inside it");
     expect_errno(umount2("/mnt/t", 0), EBUSY, "umount2 of a mount with a mount inside");

@@ -354,6 +354,40 @@ TEST(Ramfs, EntriesAreChargedAndGivenBack) {
     EXPECT_EQ(charged, 0);
 }
 
+// nr_inodes= counts every name and the root, as tmpfs does (checked on
+// Linux 6.18: with nr_inodes=4 the fourth file and a hard link are ENOSPC,
+// df -i shows 4 used, 0 free); nr_inodes=0 is no limit and reports 0.
+TEST(Ramfs, InodeLimitCountsEveryNameAndTheRoot) {
+    test::ManualClock clock;
+    auto vfs = vfs_over(create_ramfs(clock.clock(), 01777, {}, 4), clock);
+    auto root = vfs->root_lookup();
+    auto& filesystem = vfs->root()->inode()->file_system();
+    EXPECT_EQ(filesystem.statfs().value().f_files, 4u);
+    EXPECT_EQ(filesystem.statfs().value().f_ffree, 3u);
+    for (const char* name : {"/a", "/b", "/c"})
+        ASSERT_FALSE(vfs->open(root, name, O_WRONLY | O_CREAT, 0600).is_error()) << name;
+    EXPECT_EQ(error_code(vfs->open(root, "/d", O_WRONLY | O_CREAT, 0600)), ENOSPC);
+    auto a = vfs->resolve(root, "/a").release_value();
+    EXPECT_EQ(error_code(vfs->make_link(a, root, "/link")), ENOSPC);
+    EXPECT_EQ(error_code(vfs->make_directory(root, "/dir", 0755)), ENOSPC);
+    EXPECT_EQ(error_code(vfs->make_symlink("a", root, "/s")), ENOSPC);
+    EXPECT_EQ(filesystem.statfs().value().f_ffree, 0u);
+    ASSERT_FALSE(vfs->rename(root, "/b", root, "/b2", 0).is_error());  // a rename keeps one
+    ASSERT_FALSE(vfs->unlink(root, "/b2").is_error());
+    EXPECT_EQ(filesystem.statfs().value().f_ffree, 1u);
+    ASSERT_FALSE(vfs->make_link(a, root, "/link").is_error());
+
+    auto unlimited = vfs_over(create_ramfs(clock.clock(), 01777, {}, 0), clock);
+    auto unlimited_root = unlimited->root_lookup();
+    for (int i = 0; i < 10; ++i)
+        ASSERT_FALSE(
+            unlimited->open(unlimited_root, "/f" + std::to_string(i), O_WRONLY | O_CREAT, 0600)
+                .is_error());
+    auto figures = unlimited->root()->inode()->file_system().statfs().value();
+    EXPECT_EQ(figures.f_files, 0u);
+    EXPECT_EQ(figures.f_ffree, 0u);
+}
+
 // A CPIO root is charged from start on: the archive's pages and entries
 // never were, so removing or truncating them gives nothing back; what the
 // program adds is charged and given back.
