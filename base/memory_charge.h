@@ -2,7 +2,8 @@
 // pages and entries of a ramfs, the copy-on-write blocks above an ext2
 // image), charged against a limit: the kernel's memory budget, and a tmpfs
 // mount's size= on top of it. Past the limit the write fails (ENOSPC) instead
-// of growing myst.
+// of growing myst. The caches of images a program mounts share a limit of
+// their own the same way (past it a cache stops growing).
 #pragma once
 
 #include <cstdint>
@@ -58,6 +59,34 @@ public:
 private:
     mutable std::mutex m_lock;
     std::shared_ptr<MemoryCharge> m_below;
+    const uint64_t m_limit;
+    uint64_t m_taken = 0;
+};
+
+// A limit of its own, below nothing else.
+class LimitCharge final : public MemoryCharge {
+public:
+    explicit LimitCharge(uint64_t limit) : m_limit(limit) {}
+
+    bool take(uint64_t bytes) override {
+        std::lock_guard guard(m_lock);
+        if (bytes > m_limit - m_taken)
+            return false;
+        m_taken += bytes;
+        return true;
+    }
+    void give_back(uint64_t bytes) override {
+        std::lock_guard guard(m_lock);
+        m_taken -= bytes < m_taken ? bytes : m_taken;
+    }
+    uint64_t available() const override {
+        std::lock_guard guard(m_lock);
+        return m_limit - m_taken;
+    }
+    uint64_t capacity() const override { return m_limit; }
+
+private:
+    mutable std::mutex m_lock;
     const uint64_t m_limit;
     uint64_t m_taken = 0;
 };

@@ -5,18 +5,40 @@
 
 namespace myst::blk {
 
-BlockLru::BlockLru(size_t capacity, uint32_t block_size, Target* host)
-    : m_capacity(std::min<size_t>(capacity, none - 1)), m_block_size(block_size), m_host(host) {
+BlockLru::BlockLru(size_t capacity, uint32_t block_size, Target* host,
+                   std::shared_ptr<MemoryCharge> charge)
+    : m_capacity(std::min<size_t>(capacity, none - 1)),
+      m_block_size(block_size),
+      m_host(host),
+      m_charge(std::move(charge)) {
     m_index.reserve(std::min<size_t>(m_capacity, 1 << 16));
 }
 
-void BlockLru::add_chunk(size_t bytes) {
+BlockLru::~BlockLru() {
+    if (m_charge)
+        m_charge->give_back(m_charged);
+}
+
+bool BlockLru::add_chunk(size_t bytes) {
+    if (m_charge) {
+        if (!m_charge->take(bytes))
+            return false;
+        m_charged += bytes;
+    }
     bool huge = bytes == size_t(chunk_alignment);
     std::align_val_t alignment = huge ? chunk_alignment : std::align_val_t{64};
     m_chunks.emplace_back(static_cast<uint8_t*>(::operator new[](bytes, alignment)),
                           ChunkDelete{alignment});
     if (m_host && huge)
         m_host->memory_prefer_huge_pages(m_chunks.back().get(), bytes);
+    return true;
+}
+
+bool BlockLru::grow() {
+    size_t slot = m_slots.size();
+    if (slot % chunk_slots != 0)
+        return true;  // the piece holding this slot is there
+    return add_chunk(std::min<size_t>(chunk_slots, m_capacity - slot) * m_block_size);
 }
 
 uint8_t* BlockLru::bytes_of(uint32_t slot) const {
@@ -66,12 +88,12 @@ uint8_t* BlockLru::insert(uint64_t key, std::span<const uint8_t> bytes) {
     if (auto found = m_index.find(key); found != m_index.end()) {
         slot = found->second;
         unlink(slot);
-    } else if (m_slots.size() < m_capacity) {
+    } else if (m_slots.size() < m_capacity && grow()) {
         slot = static_cast<uint32_t>(m_slots.size());
         m_slots.emplace_back();
-        if (slot % chunk_slots == 0)
-            add_chunk(std::min<size_t>(chunk_slots, m_capacity - slot) * m_block_size);
         m_index.emplace(key, slot);
+    } else if (m_slots.empty()) {
+        return nullptr;  // the charge refuses the first piece
     } else {
         slot = m_oldest;
         unlink(slot);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/memory_charge.h"
 #include "target/target.h"
 
 namespace myst::blk {
@@ -17,8 +18,16 @@ namespace myst::blk {
 class BlockLru {
 public:
     // With a `host`, the slot memory is offered to it for huge pages (a big
-    // cache filled on a first read); without, it is plain heap memory.
-    BlockLru(size_t capacity, uint32_t block_size, Target* host = nullptr);
+    // cache filled on a first read); without, it is plain heap memory. With
+    // a `charge`, each piece of slot memory is taken from it as the cache
+    // grows; while it refuses, the cache replaces within the slots it has
+    // (none: nothing is kept) and asks again at the next insertion. Given
+    // back on destruction.
+    BlockLru(size_t capacity, uint32_t block_size, Target* host = nullptr,
+             std::shared_ptr<MemoryCharge> charge = nullptr);
+    ~BlockLru();
+    BlockLru(const BlockLru&) = delete;
+    BlockLru& operator=(const BlockLru&) = delete;
 
     // The cached bytes of `key`, now the most recently used; null when absent.
     // The pointer stays valid until the next insert.
@@ -52,7 +61,11 @@ private:
         uint32_t older = none;
     };
 
-    void add_chunk(size_t bytes);
+    // False, with nothing added, when the charge refuses the bytes.
+    bool add_chunk(size_t bytes);
+    // Whether a next slot has memory: adds the piece it starts unless the
+    // charge refuses it.
+    bool grow();
     uint8_t* bytes_of(uint32_t slot) const;
     void unlink(uint32_t slot);
     void make_newest(uint32_t slot);
@@ -60,6 +73,8 @@ private:
     size_t m_capacity;
     uint32_t m_block_size;
     Target* m_host;
+    std::shared_ptr<MemoryCharge> m_charge;
+    uint64_t m_charged = 0;     // bytes taken from m_charge
     std::vector<Slot> m_slots;  // grows up to m_capacity
     std::vector<std::unique_ptr<uint8_t[], ChunkDelete>> m_chunks;
     std::unordered_map<uint64_t, uint32_t> m_index;

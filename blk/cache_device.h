@@ -33,13 +33,15 @@ struct CacheOptions {
     uint64_t readahead_blocks = 32;
     // Where the slot memory may ask for huge pages (null: plain heap).
     Target* host = nullptr;
+    // Where the slot memory is charged as the cache grows (null: nowhere).
+    std::shared_ptr<MemoryCharge> charge;
 };
 
 class CacheDevice final : public BlockDevice {
 public:
     CacheDevice(std::unique_ptr<BlockDevice> lower, const CacheOptions& options)
         : m_lower(std::move(lower)),
-          m_lru(options.capacity_blocks, m_lower->block_size(), options.host),
+          m_lru(options.capacity_blocks, m_lower->block_size(), options.host, options.charge),
           m_bulk_blocks(options.bulk_blocks),
           m_readahead_blocks(options.capacity_blocks ? options.readahead_blocks : 0) {}
 

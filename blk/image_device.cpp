@@ -95,7 +95,8 @@ Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path
                                     const ImageTrust& trust,
                                     std::optional<std::vector<uint8_t>> key,
                                     DiagnosticSink diagnostics, uint64_t cache_bytes,
-                                    ImageExtent extent) {
+                                    ImageExtent extent,
+                                    std::shared_ptr<MemoryCharge> cache_charge) {
     auto file = TRY(TargetFile::open(target, host_path));
     uint64_t file_size = TRY(file->size());
     if (extent.offset > file_size || extent.length > file_size - extent.offset)
@@ -128,6 +129,7 @@ Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path
     readahead.capacity_blocks =
         std::min<uint64_t>(image_readahead_cache_bytes / image_block_size, image_blocks);
     readahead.bulk_blocks = 1;
+    readahead.charge = cache_charge;
     auto readahead_cache = std::make_unique<CacheDevice>(std::move(device), readahead);
     const CacheDevice* readahead_observer = readahead_cache.get();
     auto verity = TRY(VerityDevice::open(std::move(readahead_cache), std::move(config)));
@@ -155,6 +157,7 @@ Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path
     verified.bulk_blocks = 0;
     verified.readahead_blocks = 0;
     verified.host = &target;
+    verified.charge = std::move(cache_charge);
     auto verified_cache = std::make_unique<CacheDevice>(std::move(device), verified);
 
     OpenedImage opened;

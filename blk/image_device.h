@@ -85,12 +85,15 @@ struct OpenedImage {
 // encrypted: a key is needed" (ENOKEY). A key given for a plain image is
 // not used. Verification failures while reading go to `diagnostics`.
 // `cache_bytes` is the verified cache's size (0: none; every read is
-// verified again).
+// verified again). With a `cache_charge` the memory of both caches is taken
+// from it as they fill (images a program mounts share one); when it refuses,
+// a cache stops growing.
 Result<OpenedImage> open_ext2_image(Target& target, const std::string& host_path,
                                     const ImageTrust& trust,
                                     std::optional<std::vector<uint8_t>> key,
                                     DiagnosticSink diagnostics,
                                     uint64_t cache_bytes = default_image_cache_bytes,
-                                    ImageExtent extent = {});
+                                    ImageExtent extent = {},
+                                    std::shared_ptr<MemoryCharge> cache_charge = nullptr);
 
 }  // namespace myst::blk

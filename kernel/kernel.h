@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/memory_charge.h"
 #include "base/result.h"
 #include "blk/image_device.h"
 #include "entry/entry.h"
@@ -64,8 +65,9 @@ struct KernelConfig {
     // outside the budget (its kernel signal stack and host stack).
     unsigned max_threads = 1024;
     StraceConfig strace;
-    // The roots of trust for ext2 images the program mounts with mount(2).
-    // The verified cache of each ext2 image mounted with mount(2).
+    // The caches of the ext2 images the program mounts with mount(2), all
+    // together: each may grow to this, and they share it (Kernel::
+    // mounted_image_caches), so mounting many images does not multiply it.
     uint64_t image_cache_bytes = blk::default_image_cache_bytes;
     // Mystikos's ForkMode: how fork(2) runs the child in the one address
     // space (kernel/process_lifecycle.h).
@@ -128,6 +130,9 @@ public:
     virtual IpcNamespace& ipc() = 0;
     // The processes of one space taking turns on its pages (fork).
     virtual MemoryTurns& memory_turns() = 0;
+    // What the caches of images mounted with mount(2) take their memory
+    // from (KernelConfig::image_cache_bytes in all).
+    virtual const std::shared_ptr<MemoryCharge>& mounted_image_caches() = 0;
 
     // Whether this run has said on stderr that its TEE credentials are
     // simulated (kernel/tee_runtime.cpp); under the kernel lock.

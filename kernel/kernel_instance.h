@@ -54,6 +54,9 @@ public:
     SharedMemoryRegistry& shared_memory() override { return *m_shared_memory; }
     IpcNamespace& ipc() override { return *m_ipc; }
     MemoryTurns& memory_turns() override { return m_memory_turns; }
+    const std::shared_ptr<MemoryCharge>& mounted_image_caches() override {
+        return m_mounted_image_caches;
+    }
 
     // What /proc shows about the processes.
     fs::ProcessInfo& process_info() { return *m_process_info; }
@@ -74,6 +77,7 @@ private:
     std::unique_ptr<MemoryManager> m_memory;
     MemoryTurns m_memory_turns{*this};
     PipeRegistry m_pipes;
+    std::shared_ptr<MemoryCharge> m_mounted_image_caches;
     UnixNames m_unix_names;
     std::unique_ptr<fs::Vfs> m_vfs;
     // Before the processes: the queues their descriptors hold go first.

@@ -15,8 +15,9 @@ Result<std::shared_ptr<fs::FileSystem>> open_ext2(Target& target, const MountSou
                               std::to_string(source.key->size()));
     auto diagnostics = [&target](std::string_view line) { target.write_diagnostic(line); };
     // The block layer's errors name the image already.
-    auto opened = TRY(blk::open_ext2_image(target, source.host_path, source.trust, source.key,
-                                           diagnostics, source.cache_bytes, source.extent));
+    auto opened =
+        TRY(blk::open_ext2_image(target, source.host_path, source.trust, source.key, diagnostics,
+                                 source.cache_bytes, source.extent, source.cache_charge));
     if (encrypted)
         *encrypted = opened.encrypted;
     auto filesystem = fs::create_ext2fs(std::move(opened.device), fs::clock_from_target(target),
@@ -100,7 +101,7 @@ Result<std::shared_ptr<fs::FileSystem>> open_mount_source(Target& target, const 
     switch (source.type) {
         case MountType::ramfs:
             return fs::create_ramfs(fs::clock_from_target(target), source.root_mode,
-                                    ramfs_charge(source));
+                                    ramfs_charge(source), source.ram_inode_limit);
         case MountType::hostfs: {
             auto hostfs = fs::create_hostfs(target, source.host_path);
             if (hostfs.is_error())

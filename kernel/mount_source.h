@@ -26,6 +26,9 @@ struct MountSource {
     std::string host_path;  // the image or directory on the host (absolute); unused for ramfs
     blk::ImageTrust trust;  // ext2: which root hashes are trusted
     uint64_t cache_bytes = blk::default_image_cache_bytes;  // ext2: the verified cache
+    // ext2: where the memory of its caches is charged (the allowance the
+    // images a program mounts share); null: nowhere (the operator's images).
+    std::shared_ptr<MemoryCharge> cache_charge;
     std::optional<std::vector<uint8_t>> key;  // ext2: the 64-byte key of an encrypted image
     mode_t root_mode = 0755;                  // ramfs: the mode of its root directory
     // Where a ramfs's pages and entries, and an ext2 image's written blocks,
@@ -35,7 +38,8 @@ struct MountSource {
     // the charge above limits it.
     uint64_t ram_size_bytes = 0;
     uint64_t ram_size_percent = 0;
-    blk::ImageExtent extent;  // ext2: where the image lies in host_path
+    std::optional<uint64_t> ram_inode_limit;  // ramfs: tmpfs's nr_inodes= (0: no limit)
+    blk::ImageExtent extent;                  // ext2: where the image lies in host_path
 };
 
 // The type a mount(2) or config names: "ext2", "hostfs", "ramfs" or

@@ -57,6 +57,7 @@ Result<MountCall> read_mount_call(Thread& thread, const SyscallArgs& args) {
     call.source.type = TRY(mount_type_from_name(type));
     call.source.trust = thread.kernel().config().image_trust;
     call.source.cache_bytes = thread.kernel().config().image_cache_bytes;
+    call.source.cache_charge = thread.kernel().mounted_image_caches();
     if (args.address(0))
         call.source_text = TRY(copy_string_from_user(thread, args.address(0), PATH_MAX));
     if (call.source.type != MountType::ramfs) {

@@ -1,11 +1,14 @@
-/* budget_hog anonymous|files|objects DIR...: a program that takes every kind of memory it can reach
- * and holds all of it at once, to measure what myst's host memory comes to
+/* budget_hog anonymous|files|objects DIR... | images IMAGE COUNT: a program that takes every kind
+ * of memory it can reach and holds all of it at once, to measure what myst's host memory comes to
  * under --memory-size (tests/tools/exec_budget_rss.sh). In turn, each until
  * the first failure or a cap: anonymous memory (touched), files in each DIR
  * (a ramfs, the CPIO root, an ext2 root), pipes filled to the brim, threads
- * that touch their stacks, open descriptors, mounts and directory entries.
- * Prints what each part got and how it stopped. Only for myst: natively it
- * would take the host's memory. */
+ * that touch their stacks, open descriptors, mounts (up to the limit) and
+ * directory entries.
+ * Prints what each part got and how it stopped. `images` instead mounts the
+ * host's ext2 IMAGE (which holds /big) COUNT times and reads /big through
+ * each mount, filling the image caches. Only for myst: natively it would
+ * take the host's memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -140,7 +143,7 @@ static void mounts(void) {
         report("mounts", 0, "made", errno);
         return;
     }
-    for (; made < 10000; made++) {
+    for (; made < 100000; made++) {
         if (mount("none", "/tmp/m", "tmpfs", 0, NULL) != 0) {
             error = errno;
             break;
@@ -149,12 +152,42 @@ static void mounts(void) {
     report("stacked tmpfs mounts", made, "made", error);
 }
 
+/* Each mount of `image` reads its /big whole and stays mounted. */
+static int image_mounts(const char* image, unsigned long count) {
+    static char chunk[1 << 20];
+    unsigned long bytes = 0;
+    for (unsigned long i = 0; i < count; i++) {
+        char target[64], big[80];
+        snprintf(target, sizeof target, "/tmp/image%lu", i);
+        snprintf(big, sizeof big, "%s/big", target);
+        mkdir(target, 0755);
+        if (mount(image, target, "ext2", MS_RDONLY, NULL) != 0) {
+            report("image mounts", i, "made", errno);
+            return 1;
+        }
+        int fd = open(big, O_RDONLY);
+        ssize_t got;
+        while (fd >= 0 && (got = read(fd, chunk, sizeof chunk)) > 0)
+            bytes += got;
+        if (fd < 0 || got < 0) {
+            report("image mounts", i, "read", errno);
+            return 1;
+        }
+        close(fd);
+    }
+    printf("image mounts: %lu, each read whole (%lu MiB in all)\n", count, bytes / MIB);
+    printf("holding everything: done\n");
+    return 0;
+}
+
 int main(int argc, char** argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     const char* mode = argc > 1 ? argv[1] : "";
+    if (strcmp(mode, "images") == 0 && argc == 4)
+        return image_mounts(argv[2], strtoul(argv[3], NULL, 10));
     if (strcmp(mode, "anonymous") != 0 && strcmp(mode, "files") != 0 &&
         strcmp(mode, "objects") != 0) {
-        fprintf(stderr, "usage: budget_hog anonymous|files|objects DIR...\n");
+        fprintf(stderr, "usage: budget_hog anonymous|files|objects DIR... | images IMAGE COUNT\n");
         return 2;
     }
     /* The budget goes to anonymous memory, to the files or (objects) to

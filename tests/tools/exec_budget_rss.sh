@@ -3,8 +3,9 @@
 # a fixed overhead (README "Memory budget"): tests/apps/budget_hog.c takes
 # anonymous memory, files on a CPIO root, on an ext2 root and in /tmp,
 # directory entries, full pipes, threads, descriptors and mounts, and holds
-# them all at once; the peak RSS of the myst process is measured by its
-# parent (getrusage RUSAGE_CHILDREN).
+# them all at once, or mounts one image many times and reads it through
+# each; the peak RSS of the myst process is measured by its parent
+# (getrusage RUSAGE_CHILDREN).
 source "$(dirname "$0")/lib.sh"
 require python3
 APPS=$(dirname "$MYST")/tests/apps/bin
@@ -16,6 +17,11 @@ mkdir -p root/bin root/tmp root/data
 cp "$APPS/budget_hog-musl-static" root/bin/hog
 "$MYST" mkcpio root root.cpio >/dev/null
 "$MYST" mkext2 -q --size 256m root root.ext2
+# An image the program mounts 24 times: without a shared allowance each
+# mount's caches would keep its 32 MiB file (768 MiB in all).
+mkdir -p image
+head -c $((32 << 20)) /dev/urandom >image/big
+"$MYST" mkext2 -q image image.ext2
 
 peak_rss_mib() { # output file, myst arguments...: runs myst, prints its peak RSS in MiB
     local out=$1
@@ -49,7 +55,12 @@ hog_stays_bounded "anonymous memory first, CPIO root" 64 root.cpio /bin/hog anon
 hog_stays_bounded "files in /tmp and the CPIO root" 64 root.cpio /bin/hog files /tmp / /dev/shm
 hog_stays_bounded "files on an ext2 root larger than the budget" 64 root.ext2 /bin/hog files /data /tmp
 hog_stays_bounded "threads, pipes, descriptors and mounts" 64 root.cpio /bin/hog objects
+hog_stays_bounded "one image mounted and read 24 times" 64 \
+    --allow-mount-source "$PWD/image.ext2" root.cpio /bin/hog images "$PWD/image.ext2" 24
 check "each way, the budget's files stopped with ENOSPC" \
     grep -q 'file in /data: [0-9]* MiB, stopped by No space left on device' \
     files_on_an_ext2_root_larger_than_the_budget.out
+check "the stacked mounts stopped at the limit with ENOSPC" \
+    grep -q 'stacked tmpfs mounts: [0-9]* made, stopped by No space left on device' \
+    threads__pipes__descriptors_and_mounts.out
 finish

@@ -188,6 +188,27 @@ TEST(BlkLru, EvictsTheLeastRecentlyUsed) {
     EXPECT_EQ(none.find(1), nullptr);
 }
 
+TEST(BlkLru, StopsGrowingWhereTheChargeRefuses) {
+    // Slot memory comes in pieces of 512 slots; the charge has room for one.
+    auto charge = std::make_shared<LimitCharge>(512 * 16);
+    std::vector<uint8_t> block(16, 'x');
+    BlockLru later(16, 16, nullptr, charge);
+    {
+        BlockLru lru(2048, 16, nullptr, charge);
+        for (uint64_t key = 0; key < 600; ++key)
+            ASSERT_NE(lru.insert(key, block), nullptr) << key;
+        EXPECT_EQ(lru.size(), 512u);
+        EXPECT_EQ(charge->available(), 0u);
+        EXPECT_EQ(lru.find(80), nullptr);  // replaced within the slots it had
+        EXPECT_NE(lru.find(599), nullptr);
+        EXPECT_EQ(later.insert(1, block), nullptr);
+        EXPECT_EQ(later.size(), 0u);
+    }
+    EXPECT_EQ(charge->available(), 512u * 16);   // given back
+    EXPECT_NE(later.insert(1, block), nullptr);  // and taken by the other
+    EXPECT_EQ(charge->available(), 512u * 16 - 16 * 16);
+}
+
 TEST(BlkCache, RepeatedReadsHitTheCache) {
     auto bytes = test::random_bytes(32 * bs, 4);
     auto lower = std::make_unique<MemoryDevice>(bytes);

@@ -84,6 +84,37 @@ TEST(BlkImage, ReReadsComeFromTheVerifiedCache) {
     EXPECT_EQ(none.value().verified_cache->cached_blocks(), 0u);
 }
 
+TEST(BlkImage, ImagesSharingACacheChargeStayWithinIt) {
+    test::TempDir dir;
+    LinuxTarget target;
+    auto built = build_image({}, dir.path("shared.img"));
+    const uint64_t blocks = built.plaintext.size() / bs;
+    constexpr uint64_t allowance = 6 * mib;
+    auto charge = std::make_shared<LimitCharge>(allowance);
+    auto cached_bytes = [](const OpenedImage& opened) {
+        return (opened.verified_cache->cached_blocks() + opened.readahead_cache->cached_blocks()) *
+               bs;
+    };
+    auto second = open_ext2_image(target, built.path, own_fssig(), std::nullopt, {},
+                                  default_image_cache_bytes, {}, charge);
+    ASSERT_FALSE(second.is_error()) << second.error().message();
+    {
+        auto first = open_ext2_image(target, built.path, own_fssig(), std::nullopt, {},
+                                     default_image_cache_bytes, {}, charge);
+        ASSERT_FALSE(first.is_error()) << first.error().message();
+        EXPECT_TRUE(reads_right(*first.value().device, built.plaintext, 0, blocks, 1));
+        EXPECT_TRUE(reads_right(*second.value().device, built.plaintext, 0, blocks, 1));
+        EXPECT_LE(cached_bytes(first.value()) + cached_bytes(second.value()), allowance);
+        EXPECT_EQ(charge->available(), 0u);
+        EXPECT_GT(cached_bytes(first.value()), 0u);
+    }
+    // The first image's caches gave their memory back: the second's grow.
+    uint64_t before = cached_bytes(second.value());
+    EXPECT_TRUE(reads_right(*second.value().device, built.plaintext, 0, blocks, 1));
+    EXPECT_GT(cached_bytes(second.value()), before);
+    EXPECT_LE(cached_bytes(second.value()), allowance);
+}
+
 TEST(BlkImage, ABlockThatFailsVerificationIsNeverCached) {
     test::TempDir dir;
     LinuxTarget target;

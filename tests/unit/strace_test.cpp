@@ -262,6 +262,9 @@ public:
     IpcNamespace& ipc() override { return m_ipc; }
     UnixNames& unix_names() override { return m_unix_names; }
     MemoryTurns& memory_turns() override { return m_memory_turns; }
+    const std::shared_ptr<MemoryCharge>& mounted_image_caches() override {
+        return m_mounted_image_caches;
+    }
 
 private:
     KernelLock m_lock;
@@ -270,6 +273,7 @@ private:
     ProcessTable m_processes;
     PipeRegistry m_pipes{KernelConfig{}.pipe_buffer_limit};
     UnixNames m_unix_names;
+    std::shared_ptr<MemoryCharge> m_mounted_image_caches = std::make_shared<LimitCharge>(0);
     pid_t m_next_pid = 11;
     RecordingTarget& m_target;
     std::unique_ptr<fs::Vfs> m_vfs;

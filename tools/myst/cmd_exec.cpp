@@ -391,7 +391,7 @@ Command add_exec_command(CLI::App& parent, const std::string& name, bool sgx,
                     "ENOTSUP)");
     app->add_option("--block-cache-size", options->block_cache_size,
                     "Verified (and decrypted) ext2 blocks kept in memory per image, e.g. 256m "
-                    "(default 64m; 0: none)");
+                    "(default 64m; 0: none); the images the program mounts share this much");
     app->add_option("--app-config-path", options->app_config_path, "Mystikos config.json");
     app->add_flag(
         "--loopback-only", options->loopback_only,
