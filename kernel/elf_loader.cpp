@@ -14,6 +14,9 @@ namespace myst::kernel {
 
 namespace {
 
+// How a taken fixed range is said, and told apart (fixed_range_taken).
+constexpr std::string_view range_taken_words = " which is not free (";
+
 struct ElfFile {
     const ExecutableFile& file;
     Elf64_Ehdr header{};
@@ -120,7 +123,8 @@ Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf, SpaceId spa
             char where[24];
             std::snprintf(where, sizeof where, "0x%lx", low);
             return Error(ENOMEM, path + ": fixed-address executable needs memory at " + where +
-                                     " which is not free (" + fixed.error().message() + ")");
+                                     std::string(range_taken_words) + fixed.error().message() +
+                                     ")");
         }
     }
     // Segments are read straight into their pages, still writable here.
@@ -279,6 +283,10 @@ Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader
     }
     result.stack_pointer = TRY(build_stack(memory, request, program, interpreter_base));
     return result;
+}
+
+bool fixed_range_taken(const Error& error) {
+    return error.code() == ENOMEM && error.message().find(range_taken_words) != std::string::npos;
 }
 
 uint64_t vdso_image_size(uintptr_t base) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <utility>
 
 #include "entry/entry.h"
 #include "kernel/kernel.h"
@@ -50,7 +51,37 @@ Result<std::shared_ptr<MemoryImage>> MemoryTurns::fork_image(Process& parent) {
 }
 
 void MemoryTurns::leave_image(Process& process) {
-    std::shared_ptr<MemoryImage> image = std::move(process.image);
+    drop_image(std::move(process.image));
+}
+
+std::shared_ptr<MemoryImage> MemoryTurns::enter_empty_image(Thread& thread) {
+    Process& process = thread.process();
+    std::shared_ptr<MemoryImage> old_image = process.image;
+    if (!old_image->turns) {  // alone in its space, so in the pages
+        old_image->turns = std::make_shared<SpaceTurns>();
+        old_image->turns->space = process.space;
+        old_image->turns->images.push_back(old_image.get());
+        old_image->turns->resident = old_image.get();
+        old_image->turns->resident_since_ns = now_ns();
+    }
+    auto empty = std::make_shared<MemoryImage>();
+    empty->turns = old_image->turns;
+    empty->turns->images.push_back(empty.get());
+    process.image = std::move(empty);
+    // Nothing of the process runs in the old image now: unless a vfork
+    // parent's threads run there, it is handed over at once.
+    ensure_resident(thread);
+    return old_image;
+}
+
+void MemoryTurns::return_to_image(Thread& thread, std::shared_ptr<MemoryImage> old_image) {
+    Process& process = thread.process();
+    std::shared_ptr<MemoryImage> empty = std::exchange(process.image, std::move(old_image));
+    drop_image(std::move(empty));
+    ensure_resident(thread);
+}
+
+void MemoryTurns::drop_image(std::shared_ptr<MemoryImage> image) {
     if (!image || image.use_count() > 1 || !image->turns)
         return;
     std::shared_ptr<SpaceTurns> turns = image->turns;

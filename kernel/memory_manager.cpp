@@ -379,6 +379,12 @@ void MemoryManager::claim_break(SpaceId space) {
     }
 }
 
+void MemoryManager::restart_break(SpaceId space) {
+    std::lock_guard guard(m_lock);
+    if (m_break_space == space)
+        m_break = m_break_start;
+}
+
 void MemoryManager::drop_mapping_locked(uint64_t start) {
     auto it = m_mappings.find(start);
     void* address = reinterpret_cast<void*>(start);

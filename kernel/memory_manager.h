@@ -128,6 +128,10 @@ public:
     // exec(2) of a program into `space`: the break is its own when no live
     // space owns it (the last owner ended or exec'd), reset to empty.
     void claim_break(SpaceId space);
+    // exec by turns (kernel/memory_image.h): a new image of `space` starts
+    // with an empty heap when the space owns the break (the parked image's
+    // break comes back with it).
+    void restart_break(SpaceId space);
 
     // exec(2) or the exit of a space's last process: every mapping of
     // `space` goes back to the budget (and the break, when it owned it).

@@ -30,10 +30,11 @@ Result<std::vector<SpaceSnapshot::Run>> resident_runs(Target& target, uint64_t s
     return runs;
 }
 
-// Private pages the program can read are saved; shared ones are mapped
-// again over the same pages, and unreadable ones hold nothing it put there.
+// Private pages the program can read are saved, in the region or not (a
+// fixed-address program's segments); shared ones are mapped again over the
+// same pages, and unreadable ones hold nothing it put there.
 bool holds_private_bytes(const Mapping& mapping) {
-    return mapping.in_region && !mapping.shared_pages && (mapping.protection & PROT_READ);
+    return !mapping.shared_pages && (mapping.protection & PROT_READ);
 }
 
 }  // namespace
@@ -71,7 +72,11 @@ Result<std::shared_ptr<SpaceSnapshot>> MemoryManager::move_space_out_locked(Spac
     }
     for (const SpaceSnapshot::MovedRange& range : snapshot->moved) {
         move_pages_locked(range.address, range.storage, range.length);
-        m_mappings.erase(range.address);  // its host range is reserved again
+        // In the region its host range is reserved again; outside, the
+        // reserve the move left goes, as an unmapped range would.
+        if (!snapshot->mappings.at(range.address).in_region)
+            (void)m_target.memory_unmap(reinterpret_cast<void*>(range.address), range.length);
+        m_mappings.erase(range.address);
     }
     vacate_space_locked(space);
     snapshot->owned_break = m_break_space == space;

@@ -131,16 +131,22 @@ void reset_registers(ucontext_t& context, const LoadedProgram& program) {
 }
 
 // Past this point exec cannot fail: the process becomes the new program.
+// `old_image`: set when the program was loaded by turns into the process's
+// own space (the process has its new image already).
 void become_program(Thread& thread, const ExecRequest& request, const LoadedProgram& program,
-                    const std::string& name) {
+                    const std::string& name, std::shared_ptr<MemoryImage> old_image) {
     Kernel& kernel = thread.kernel();
     Process& process = thread.process();
     end_other_threads(thread);
     SpaceId old_space = process.space;
     process.space = request.space;
-    kernel.memory_turns().leave_image(process);
-    process.image = std::make_shared<MemoryImage>();
-    if (!kernel.processes().space_in_use(old_space, &process))
+    if (old_image) {
+        kernel.memory_turns().drop_image(std::move(old_image));
+    } else {
+        kernel.memory_turns().leave_image(process);
+        process.image = std::make_shared<MemoryImage>();
+    }
+    if (old_space != process.space && !kernel.processes().space_in_use(old_space, &process))
         kernel.memory().release_space(old_space);
     kernel.memory().claim_break(process.space);
     process.did_exec = true;
@@ -178,8 +184,28 @@ Result<long> exec_program(Thread& thread, std::string path, std::vector<std::str
     request.space = kernel.allocate_space();
     auto reader = [&](const std::string& file) { return open_executable(thread, file); };
     auto program = load_program(kernel.memory(), reader, request);
-    if (program.is_error()) {
+    std::shared_ptr<MemoryImage> old_image;
+    if (program.is_error() && fixed_range_taken(program.error()) &&
+        running_threads(thread.process()) <= 1) {
+        // Perhaps the process's own space holds the range: load the
+        // program into a new image of that space, taking turns with the
+        // old one (kernel/memory_image.h). Another space's range stays
+        // taken, and the first error is the answer.
         kernel.memory().release_space(request.space);
+        request.space = thread.process().space;
+        old_image = kernel.memory_turns().enter_empty_image(thread);
+        kernel.memory().restart_break(request.space);
+        auto by_turns = load_program(kernel.memory(), reader, request);
+        if (by_turns.is_error()) {
+            kernel.memory_turns().return_to_image(thread, std::move(old_image));
+            request.space = kernel_space;  // nothing of its own to release
+        } else {
+            program = std::move(by_turns);
+        }
+    }
+    if (program.is_error()) {
+        if (request.space != kernel_space)
+            kernel.memory().release_space(request.space);
         // ENOMEM alone cannot say that a fixed-address program's range is
         // taken (by another process of the one address space) or the budget
         // is spent: the operator gets the reason once per failed exec.
@@ -187,7 +213,7 @@ Result<long> exec_program(Thread& thread, std::string path, std::vector<std::str
             kernel.target().write_diagnostic("myst: execve: " + program.error().message());
         return program.release_error();
     }
-    become_program(thread, request, program.value(), name);
+    become_program(thread, request, program.value(), name, std::move(old_image));
     capabilities_at_exec(thread.process().credentials());
     thread.process().mlockall_flags = 0;  // memory locks go with the old image
     return 0;

@@ -1,0 +1,53 @@
+# Debian's python3 (a fixed-address program) starting python3 in every way
+# a program does; under myst the new program takes turns on that range with
+# its parent (README "Processes"). The output must match a native run.
+import os
+import subprocess
+import sys
+import threading
+
+CHILD = [sys.executable, "-c"]
+
+result = subprocess.run(CHILD + ["import sys; print('child', sum(range(10**6))); sys.exit(3)"],
+                        capture_output=True, text=True)
+print("subprocess.run:", result.returncode, result.stdout.strip())
+print("check_output with input:",
+      subprocess.check_output(CHILD + ["print(input()[::-1])"], input=b"hello\n").decode().strip())
+
+read_end, write_end = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.dup2(write_end, 1)
+    os.execv(sys.executable, CHILD + ["print('fork + execv')"])
+os.close(write_end)
+with os.fdopen(read_end) as pipe:
+    print("from the forked child:", pipe.read().strip())
+print("its status:", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+
+NESTED = ("import subprocess, sys; "
+          "print(subprocess.check_output([sys.executable, '-c', 'print(42)']).decode().strip())")
+print("python3 -> python3 -> python3:", subprocess.check_output(CHILD + [NESTED]).decode().strip())
+
+# The parent keeps computing while its child computes: the two take turns.
+stop = threading.Event()
+spins = [0]
+
+
+def spin():
+    while not stop.is_set():
+        spins[0] += 1
+
+
+spinner = threading.Thread(target=spin)
+spinner.start()
+BUSY = "print(sum(i * i for i in range(300000)))"
+print("beside a busy thread:", subprocess.check_output(CHILD + [BUSY]).decode().strip())
+stop.set()
+spinner.join()
+print("the thread ran:", spins[0] > 0)
+
+children = [subprocess.Popen(CHILD + [f"print({i} * {i})"], stdout=subprocess.PIPE)
+            for i in range(4)]
+print("four at once:", [child.communicate()[0].decode().strip() for child in children])
+sys.stdout.flush()
+os.execv(sys.executable, CHILD + ["print('execv of itself: done')"])
