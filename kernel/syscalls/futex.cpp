@@ -41,9 +41,19 @@ Result<long> sys_futex(Thread& thread, const SyscallArgs& args) {
             if (has_timeout)
                 timeout = TRY(read_user<struct timespec>(thread, args.address(3)));
             const uint8_t* interrupted = TRY(begin_interruptible_wait(thread));
-            BlockingScope waiting(thread);
-            return target.futex(word, operation, value, has_timeout ? &timeout : nullptr, nullptr,
-                                value3, interrupted);
+            auto waited = [&] {
+                BlockingScope waiting(thread);
+                return target.futex(word, operation, value, has_timeout ? &timeout : nullptr,
+                                    nullptr, value3, interrupted);
+            }();
+            // Between letting the kernel lock go and the host reading the
+            // word, the pages may have gone aside for another image's turn
+            // (kernel/memory_image.h): the host saw no word there. They are
+            // back now; as a changed word, the caller looks again.
+            if (waited.is_error() && waited.error().code() == EFAULT &&
+                thread.kernel().memory_accessible(args.address(0), 4))
+                return Error(EAGAIN, "the futex word was away for another image's turn");
+            return waited;
         }
         case FUTEX_WAKE:
         case FUTEX_WAKE_BITSET:
