@@ -2,11 +2,13 @@
 // user dispatch on and enters the kernel on every system call.
 #pragma once
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <ucontext.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +34,11 @@ public:
     uint64_t signal_mask = 0;                      // rt_sigprocmask(2), recorded
     stack_t signal_stack{nullptr, SS_DISABLE, 0};  // sigaltstack(2), recorded
     std::string name;                              // prctl(PR_SET_NAME)
-    uint64_t pending_signals = 0;                  // raised while blocked, bit (signal - 1)
-    siginfo_t pending_info[65] = {};               // what each pending signal was sent with
+    // sched_setaffinity(2), kept and reported; placement is the host's.
+    // None: every CPU the host gives the kernel.
+    std::optional<cpu_set_t> cpu_affinity;
+    uint64_t pending_signals = 0;     // raised while blocked, bit (signal - 1)
+    siginfo_t pending_info[65] = {};  // what each pending signal was sent with
     // The program's registers where it entered the kernel (the host signal
     // frame of the current syscall or fault): signal delivery and
     // rt_sigreturn change them.

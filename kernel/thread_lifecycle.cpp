@@ -202,6 +202,7 @@ Result<pid_t> start_thread(Thread& creator, const ThreadStart& start, Process* n
     Thread& thread = *owned;
     thread.signal_mask = creator.signal_mask;
     thread.name = creator.name;
+    thread.cpu_affinity = creator.cpu_affinity;
     thread.clear_child_tid = start.clear_tid_address;
     if (start.parent_tid_address)
         TRY(write_user(creator, start.parent_tid_address, static_cast<int32_t>(tid)));

@@ -169,6 +169,12 @@ unsigned LinuxTarget::cpu_count() {
     return count > 0 ? static_cast<unsigned>(count) : 1;
 }
 
+unsigned LinuxTarget::cpu_mask_bytes() {
+    cpu_set_t set{};
+    long bytes = ::syscall(SYS_sched_getaffinity, 0, sizeof set, &set);
+    return bytes > 0 ? static_cast<unsigned>(bytes) : Target::cpu_mask_bytes();
+}
+
 void LinuxTarget::yield() {
     ::sched_yield();
 }

@@ -91,6 +91,7 @@ public:
     Result<int> socket_bytes_readable(int fd) override;
 
     unsigned cpu_count() override;
+    unsigned cpu_mask_bytes() override;
     void yield() override;
 
     Result<long> futex_wait(uint32_t* address, uint32_t expected,

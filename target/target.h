@@ -207,6 +207,9 @@ public:
 
     // --- CPUs. ---
     virtual unsigned cpu_count() = 0;  // CPUs the program may use, at least 1
+    // The bytes of a CPU mask as the host's kernel counts them (what its
+    // sched_getaffinity returns for a large buffer): whole longs.
+    virtual unsigned cpu_mask_bytes() { return (cpu_count() + 63) / 64 * 8; }
     virtual void yield() = 0;
 
     // --- Futexes on program memory (one address space: the host's futex

@@ -128,37 +128,21 @@ Result<long> sys_times(Thread& thread, const SyscallArgs& args) {
     return ticks(now);
 }
 
-// SchedGetaffinity implements Linux syscall sched_getaffinity(2): the
-// program may run on as many CPUs as the host gives the kernel.
-Result<long> sys_sched_getaffinity(Thread& thread, const SyscallArgs& args) {
-    uint64_t size = args.size(1);
-    if (size < sizeof(uint64_t) || size % sizeof(uint64_t) != 0)
-        return Error(EINVAL, "cpu set size too small");
-    cpu_set_t set{};
-    unsigned count = std::min<unsigned>(thread.kernel().target().cpu_count(), CPU_SETSIZE);
-    for (unsigned cpu = 0; cpu < count; ++cpu)
-        CPU_SET(cpu, &set);
-    size_t bytes = std::min<size_t>(size, sizeof set);
-    TRY(copy_to_user(thread, args.address(2), &set, bytes));
-    return static_cast<long>(bytes);
-}
-
-// SchedSetaffinity implements Linux syscall sched_setaffinity(2): accepted,
-// placement is left to the host.
-Result<long> sys_sched_setaffinity(Thread&, const SyscallArgs&) {
-    return 0;
-}
-
 // SchedYield implements Linux syscall sched_yield(2).
 Result<long> sys_sched_yield(Thread& thread, const SyscallArgs&) {
     thread.kernel().target().yield();
     return 0;
 }
 
-// Getcpu implements Linux syscall getcpu(2): threads are not pinned, so CPU 0.
+// Getcpu implements Linux syscall getcpu(2): the host places the threads,
+// so the lowest CPU the thread's affinity allows.
 Result<long> sys_getcpu(Thread& thread, const SyscallArgs& args) {
+    unsigned cpu = 0;
+    if (thread.cpu_affinity)
+        while (cpu + 1 < CPU_SETSIZE && !CPU_ISSET(cpu, &*thread.cpu_affinity))
+            ++cpu;
     if (args.address(0))
-        TRY(write_user(thread, args.address(0), 0u));
+        TRY(write_user(thread, args.address(0), cpu));
     if (args.address(1))
         TRY(write_user(thread, args.address(1), 0u));
     return 0;

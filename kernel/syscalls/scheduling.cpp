@@ -179,7 +179,73 @@ Result<SchedAttr> read_sched_attr(Thread& thread, uint64_t address) {
     return attr;
 }
 
+// The thread `tid` names (0: the caller), in any process.
+Result<Thread*> affinity_target(Thread& thread, pid_t tid) {
+    if (tid == 0)
+        return &thread;
+    if (tid > 0)
+        for (Process* process : thread.kernel().processes().all())
+            if (Thread* found = process->ended ? nullptr : process->find_thread(tid))
+                return found;
+    return Error(ESRCH, "no such thread");
+}
+
+// The bytes of a CPU mask as Linux's cpumask_size() counts them: the
+// host's, within cpu_set_t.
+uint64_t cpu_mask_bytes(Thread& thread) {
+    return std::min<uint64_t>(thread.kernel().target().cpu_mask_bytes(), sizeof(cpu_set_t));
+}
+
+cpu_set_t every_cpu(unsigned cpus) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (unsigned cpu = 0; cpu < cpus; ++cpu)
+        CPU_SET(cpu, &set);
+    return set;
+}
+
+unsigned cpu_total(Thread& thread) {
+    return std::min<unsigned>(thread.kernel().target().cpu_count(), CPU_SETSIZE);
+}
+
 }  // namespace
+
+// SchedGetaffinity implements Linux syscall sched_getaffinity(2): the mask
+// sched_setaffinity gave the thread, else every CPU the host gives the
+// kernel; returns the bytes written, as the raw call does.
+Result<long> sys_sched_getaffinity(Thread& thread, const SyscallArgs& args) {
+    uint64_t size = args.size(1);
+    unsigned cpus = cpu_total(thread);
+    if (size * 8 < cpus || size % sizeof(uint64_t) != 0)
+        return Error(EINVAL, "cpu set size too small or not whole longs");
+    Thread* target = TRY(affinity_target(thread, args.integer(0)));
+    cpu_set_t set = target->cpu_affinity.value_or(every_cpu(cpus));
+    uint64_t bytes = std::min(size, cpu_mask_bytes(thread));
+    TRY(copy_to_user(thread, args.address(2), &set, bytes));
+    return static_cast<long>(bytes);
+}
+
+// SchedSetaffinity implements Linux syscall sched_setaffinity(2): the mask
+// is kept for sched_getaffinity (within the CPUs there are; none of them
+// is EINVAL), with Linux's owner-or-CAP_SYS_NICE rule; the host places the
+// threads.
+Result<long> sys_sched_setaffinity(Thread& thread, const SyscallArgs& args) {
+    unsigned cpus = cpu_total(thread);
+    cpu_set_t wanted;
+    CPU_ZERO(&wanted);
+    uint64_t bytes = std::min<uint64_t>(args.size(1), cpu_mask_bytes(thread));
+    TRY(copy_from_user(thread, &wanted, args.address(2), bytes));
+    Thread* target = TRY(affinity_target(thread, args.integer(0)));
+    if (!same_owner(thread, target->process()) &&
+        !capable(thread.process().credentials(), CAP_SYS_NICE))
+        return Error(EPERM, "not the owner of the thread");
+    cpu_set_t online = every_cpu(cpus);
+    CPU_AND(&wanted, &wanted, &online);
+    if (CPU_COUNT(&wanted) == 0)
+        return Error(EINVAL, "no CPU of the mask is there");
+    target->cpu_affinity = wanted;
+    return 0;
+}
 
 // Getpriority implements Linux syscall getpriority(2): the raw call
 // returns 20 - nice (1..40) of the highest-priority process named.

@@ -221,6 +221,50 @@ static void check_scheduling(void) {
                  "sched_getattr with flags");
 }
 
+/* CPU affinity as the raw calls see it: the mask set is the mask read
+ * back (by a fork child too), with Linux's size, pid and mask rules. */
+static void check_affinity(void) {
+    unsigned long original[16], mask[16], one = 1;
+    memset(original, 0, sizeof original);
+    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof original, original);
+    CHECK(bytes > 0 && bytes % 8 == 0 && bytes <= (long)sizeof original && (original[0] & 1),
+          "sched_getaffinity returns whole longs holding CPU 0");
+    expect_errno(syscall(SYS_sched_getaffinity, 0, 4, mask), EINVAL, "sched_getaffinity size 4");
+    expect_errno(syscall(SYS_sched_getaffinity, 0, 12, mask), EINVAL, "sched_getaffinity size 12");
+    expect_code(syscall(SYS_sched_getaffinity, -1, 8, mask), ESRCH, "ESRCH",
+                "sched_getaffinity of pid -1");
+    expect_code(syscall(SYS_sched_getaffinity, 999999, 8, mask), ESRCH, "ESRCH",
+                "sched_getaffinity of a missing thread");
+    CHECK(syscall(SYS_sched_setaffinity, 0, 8, &one) == 0, "sched_setaffinity to CPU 0");
+    memset(mask, 0xff, sizeof mask);
+    CHECK(syscall(SYS_sched_getaffinity, 0, 8, mask) == 8 && mask[0] == 1,
+          "sched_getaffinity reads CPU 0 alone back");
+    unsigned cpu = 99;
+    CHECK(syscall(SYS_getcpu, &cpu, NULL, NULL) == 0 && cpu == 0, "getcpu says CPU 0");
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        unsigned long inherited = 0;
+        _exit(syscall(SYS_sched_getaffinity, 0, 8, &inherited) == 8 && inherited == 1 ? 0 : 1);
+    }
+    int status = -1;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+              WEXITSTATUS(status) == 0,
+          "a fork child inherits the mask");
+    unsigned long beyond[16] = {0};
+    beyond[15] = 1ul << 63;
+    expect_errno(syscall(SYS_sched_setaffinity, 0, sizeof beyond, beyond), EINVAL,
+                 "sched_setaffinity to no CPU there is");
+    expect_errno(syscall(SYS_sched_setaffinity, 0, 8, BAD_POINTER), EFAULT,
+                 "sched_setaffinity from a bad address");
+    expect_code(syscall(SYS_sched_setaffinity, -1, 8, &one), ESRCH, "ESRCH",
+                "sched_setaffinity of pid -1");
+    CHECK(syscall(SYS_sched_setaffinity, 0, bytes, original) == 0 &&
+              syscall(SYS_sched_getaffinity, 0, sizeof mask, mask) == bytes &&
+              memcmp(mask, original, (size_t)bytes) == 0,
+          "sched_setaffinity back to the first mask");
+}
+
 static int capget_self(struct __user_cap_data_struct data[2]) {
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
     return (int)syscall(SYS_capget, &header, data);
@@ -498,6 +542,7 @@ int main(void) {
     check_times();
     check_priority();
     check_scheduling();
+    check_affinity();
     check_capabilities();
     check_memory_locks();
     check_personality();
