@@ -165,6 +165,31 @@ void become_program(Thread& thread, const ExecRequest& request, const LoadedProg
     reset_registers(*thread.context, program);
 }
 
+struct LoadedByTurns {
+    LoadedProgram program;
+    std::shared_ptr<MemoryImage> old_image;  // for become_program to drop
+};
+
+// A fixed-address program whose range is taken, perhaps by the process's
+// own space: loaded into a new image of that space, which takes turns with
+// the old one (kernel/memory_image.h). On failure the process has its old
+// image back; another space's range stays taken, and the caller answers
+// with its first error.
+Result<LoadedByTurns> load_by_turns(Thread& thread, ExecRequest& request,
+                                    const ExecutableReader& reader) {
+    Kernel& kernel = thread.kernel();
+    request.space = thread.process().space;
+    std::shared_ptr<MemoryImage> old_image = kernel.memory_turns().enter_empty_image(thread);
+    kernel.memory().restart_break(request.space);
+    auto program = load_program(kernel.memory(), reader, request);
+    if (program.is_error()) {
+        kernel.memory_turns().return_to_image(thread, std::move(old_image));
+        request.space = kernel_space;
+        return program.release_error();
+    }
+    return LoadedByTurns{program.release_value(), std::move(old_image)};
+}
+
 Result<long> exec_program(Thread& thread, std::string path, std::vector<std::string> arguments,
                           std::vector<std::string> environment) {
     Kernel& kernel = thread.kernel();
@@ -187,20 +212,11 @@ Result<long> exec_program(Thread& thread, std::string path, std::vector<std::str
     std::shared_ptr<MemoryImage> old_image;
     if (program.is_error() && fixed_range_taken(program.error()) &&
         running_threads(thread.process()) <= 1) {
-        // Perhaps the process's own space holds the range: load the
-        // program into a new image of that space, taking turns with the
-        // old one (kernel/memory_image.h). Another space's range stays
-        // taken, and the first error is the answer.
         kernel.memory().release_space(request.space);
-        request.space = thread.process().space;
-        old_image = kernel.memory_turns().enter_empty_image(thread);
-        kernel.memory().restart_break(request.space);
-        auto by_turns = load_program(kernel.memory(), reader, request);
-        if (by_turns.is_error()) {
-            kernel.memory_turns().return_to_image(thread, std::move(old_image));
-            request.space = kernel_space;  // nothing of its own to release
-        } else {
-            program = std::move(by_turns);
+        request.space = kernel_space;  // nothing of its own to release
+        if (auto by_turns = load_by_turns(thread, request, reader); !by_turns.is_error()) {
+            old_image = by_turns.value().old_image;
+            program = std::move(by_turns.value().program);
         }
     }
     if (program.is_error()) {
