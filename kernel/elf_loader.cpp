@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "fs/vfs/open_file.h"
@@ -14,7 +15,8 @@ namespace myst::kernel {
 
 namespace {
 
-// How a taken fixed range is said, and told apart (fixed_range_taken).
+// How a taken fixed range is said, and read back (taken_fixed_address).
+constexpr std::string_view range_taken_at = "needs memory at ";
 constexpr std::string_view range_taken_words = " which is not free (";
 
 struct ElfFile {
@@ -122,9 +124,9 @@ Result<LoadedElf> map_elf(MemoryManager& memory, const ElfFile& elf, SpaceId spa
         if (fixed.is_error()) {
             char where[24];
             std::snprintf(where, sizeof where, "0x%lx", low);
-            return Error(ENOMEM, path + ": fixed-address executable needs memory at " + where +
-                                     std::string(range_taken_words) + fixed.error().message() +
-                                     ")");
+            return Error(
+                ENOMEM, path + ": fixed-address executable " + std::string(range_taken_at) + where +
+                            std::string(range_taken_words) + fixed.error().message() + ")");
         }
     }
     // Segments are read straight into their pages, still writable here.
@@ -285,8 +287,15 @@ Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader
     return result;
 }
 
-bool fixed_range_taken(const Error& error) {
-    return error.code() == ENOMEM && error.message().find(range_taken_words) != std::string::npos;
+std::optional<uint64_t> taken_fixed_address(const Error& error) {
+    const std::string& message = error.message();
+    size_t words = message.find(range_taken_words);
+    if (error.code() != ENOMEM || words == std::string::npos)
+        return std::nullopt;
+    size_t at = message.rfind(range_taken_at, words);
+    if (at == std::string::npos)
+        return std::nullopt;
+    return std::strtoull(message.c_str() + at + range_taken_at.size(), nullptr, 16);
 }
 
 uint64_t vdso_image_size(uintptr_t base) {

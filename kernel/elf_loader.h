@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,10 +65,10 @@ struct LoadedProgram {
 // `#!` scripts are execve's to resolve first (resolve_script below).
 Result<LoadedProgram> load_program(MemoryManager& memory, const ExecutableReader& reader,
                                    const ExecRequest& request);
-// Whether load_program failed only because a fixed-address (ET_EXEC)
-// program's range is taken: exec may then take turns on that range
-// (kernel/memory_image.h).
-bool fixed_range_taken(const Error& error);
+// Where load_program failed because a fixed-address (ET_EXEC) program's
+// range is taken: the range's first address, else none. exec may then take
+// turns on that range with whoever holds it (kernel/memory_image.h).
+std::optional<uint64_t> taken_fixed_address(const Error& error);
 
 // The bytes the vDSO image at `base` (AT_SYSINFO_EHDR) spans, from its
 // PT_LOAD headers; 0 when there is none. The [vvar] pages before it are not

@@ -54,22 +54,27 @@ void MemoryTurns::leave_image(Process& process) {
     drop_image(std::move(process.image));
 }
 
-std::shared_ptr<MemoryImage> MemoryTurns::enter_empty_image(Thread& thread) {
+std::shared_ptr<MemoryImage> MemoryTurns::enter_empty_image(Thread& thread, SpaceId space) {
     Process& process = thread.process();
-    std::shared_ptr<MemoryImage> old_image = process.image;
-    if (!old_image->turns) {  // alone in its space, so in the pages
-        old_image->turns = std::make_shared<SpaceTurns>();
-        old_image->turns->space = process.space;
-        old_image->turns->images.push_back(old_image.get());
-        old_image->turns->resident = old_image.get();
-        old_image->turns->resident_since_ns = now_ns();
+    MemoryImage* holder = process.space == space ? process.image.get() : nullptr;
+    for (Process* other : m_kernel.processes().all())
+        if (!holder && !other->ended && other->space == space && other->image)
+            holder = other->image.get();
+    if (!holder)
+        return nullptr;
+    if (!holder->turns) {  // alone in its space, so in the pages
+        holder->turns = std::make_shared<SpaceTurns>();
+        holder->turns->space = space;
+        holder->turns->images.push_back(holder);
+        holder->turns->resident = holder;
+        holder->turns->resident_since_ns = now_ns();
     }
     auto empty = std::make_shared<MemoryImage>();
-    empty->turns = old_image->turns;
+    empty->turns = holder->turns;
     empty->turns->images.push_back(empty.get());
-    process.image = std::move(empty);
-    // Nothing of the process runs in the old image now: unless a vfork
-    // parent's threads run there, it is handed over at once.
+    std::shared_ptr<MemoryImage> old_image = std::exchange(process.image, std::move(empty));
+    // Nothing of this process runs in the image there now: unless another
+    // process's threads run in it, it is handed over at once.
     ensure_resident(thread);
     return old_image;
 }

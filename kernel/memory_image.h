@@ -19,11 +19,12 @@
 //   when it has run for a time slice while another image waited: then its
 //   threads are interrupted, and the last one into the kernel hands the
 //   pages over.
-// - exec of a fixed-address program whose range its own space holds (a
-//   program starting itself; Debian's python3, which is not PIE, starting
-//   python3 from a vfork or fork child): the process leaves its image for a
-//   new, empty image of the same space, which takes turns with the others
-//   as a forked image does; the program is loaded into it.
+// - exec of a fixed-address program whose range a space holds (its own: a
+//   program starting itself, Debian's python3, which is not PIE, starting
+//   python3 from a vfork or fork child; another's: a shell that python3
+//   started running python3): the process leaves its image for a new,
+//   empty image of that space, which takes turns with the others there as
+//   a forked image does; the program is loaded into it.
 // - An image ends with the last process using it (exec or exit): its pages
 //   or its parked copy go back, and a waiting image comes in.
 // Processes that share memory (threads, vfork and CLONE_VM children) share
@@ -89,11 +90,12 @@ public:
     void drop_image(std::shared_ptr<MemoryImage> image);
 
     // exec(2) by turns, for the calling thread's single-threaded process:
-    // it gets a new, empty image of its space and waits until that image
-    // has the pages (its old image parked, with whoever else uses it).
-    // Returns the old image: the caller drops it once the program is
-    // loaded, or gives it back with return_to_image.
-    std::shared_ptr<MemoryImage> enter_empty_image(Thread& thread);
+    // it gets a new, empty image of `space` (its own or another process's)
+    // and waits until that image has the pages (the image there parked,
+    // with whoever uses it). Returns the old image: the caller drops it
+    // once the program is loaded, or gives it back with return_to_image.
+    // Null, with nothing changed, when no process uses `space`.
+    std::shared_ptr<MemoryImage> enter_empty_image(Thread& thread, SpaceId space);
     // The load failed: the new image ends and the process has its old one
     // again (brought back into the pages before it runs program code).
     void return_to_image(Thread& thread, std::shared_ptr<MemoryImage> old_image);

@@ -379,6 +379,23 @@ void MemoryManager::claim_break(SpaceId space) {
     }
 }
 
+std::optional<SpaceId> MemoryManager::space_holding(uint64_t address) const {
+    std::lock_guard guard(m_lock);
+    auto holder = [address](const std::map<uint64_t, Mapping>& mappings) -> std::optional<SpaceId> {
+        auto it = mappings.upper_bound(address);
+        if (it == mappings.begin() || std::prev(it)->second.end <= address ||
+            std::prev(it)->second.space == kernel_space)
+            return std::nullopt;
+        return std::prev(it)->second.space;
+    };
+    if (auto space = holder(m_mappings))
+        return space;
+    for (const auto& [id, snapshot] : m_parked)
+        if (auto space = holder(snapshot->mappings))
+            return space;
+    return std::nullopt;
+}
+
 void MemoryManager::restart_break(SpaceId space) {
     std::lock_guard guard(m_lock);
     if (m_break_space == space)

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,9 @@ public:
     // with an empty heap when the space owns the break (the parked image's
     // break comes back with it).
     void restart_break(SpaceId space);
+    // The program space whose mapping, in the pages or parked, holds
+    // `address`; none when no program's does.
+    std::optional<SpaceId> space_holding(uint64_t address) const;
 
     // exec(2) or the exit of a space's last process: every mapping of
     // `space` goes back to the budget (and the break, when it owned it).

@@ -131,8 +131,8 @@ void reset_registers(ucontext_t& context, const LoadedProgram& program) {
 }
 
 // Past this point exec cannot fail: the process becomes the new program.
-// `old_image`: set when the program was loaded by turns into the process's
-// own space (the process has its new image already).
+// `old_image`: set when the program was loaded by turns (the process has
+// its new image already, in the space that held the program's range).
 void become_program(Thread& thread, const ExecRequest& request, const LoadedProgram& program,
                     const std::string& name, std::shared_ptr<MemoryImage> old_image) {
     Kernel& kernel = thread.kernel();
@@ -170,16 +170,22 @@ struct LoadedByTurns {
     std::shared_ptr<MemoryImage> old_image;  // for become_program to drop
 };
 
-// A fixed-address program whose range is taken, perhaps by the process's
-// own space: loaded into a new image of that space, which takes turns with
-// the old one (kernel/memory_image.h). On failure the process has its old
-// image back; another space's range stays taken, and the caller answers
+// A fixed-address program whose range a program space holds (the
+// process's own, or another process's): loaded into a new image of that
+// space, which takes turns with the image there (kernel/memory_image.h).
+// On failure the process has its old image back, and the caller answers
 // with its first error.
 Result<LoadedByTurns> load_by_turns(Thread& thread, ExecRequest& request,
-                                    const ExecutableReader& reader) {
+                                    const ExecutableReader& reader, uint64_t taken_address) {
     Kernel& kernel = thread.kernel();
-    request.space = thread.process().space;
-    std::shared_ptr<MemoryImage> old_image = kernel.memory_turns().enter_empty_image(thread);
+    std::optional<SpaceId> holder = kernel.memory().space_holding(taken_address);
+    if (!holder)
+        return Error(ENOMEM, "no program holds the range");
+    std::shared_ptr<MemoryImage> old_image =
+        kernel.memory_turns().enter_empty_image(thread, *holder);
+    if (!old_image)
+        return Error(ENOMEM, "no process uses the space holding the range");
+    request.space = *holder;
     kernel.memory().restart_break(request.space);
     auto program = load_program(kernel.memory(), reader, request);
     if (program.is_error()) {
@@ -210,11 +216,12 @@ Result<long> exec_program(Thread& thread, std::string path, std::vector<std::str
     auto reader = [&](const std::string& file) { return open_executable(thread, file); };
     auto program = load_program(kernel.memory(), reader, request);
     std::shared_ptr<MemoryImage> old_image;
-    if (program.is_error() && fixed_range_taken(program.error()) &&
-        running_threads(thread.process()) <= 1) {
+    std::optional<uint64_t> taken =
+        program.is_error() ? taken_fixed_address(program.error()) : std::nullopt;
+    if (taken && running_threads(thread.process()) <= 1) {
         kernel.memory().release_space(request.space);
         request.space = kernel_space;  // nothing of its own to release
-        if (auto by_turns = load_by_turns(thread, request, reader); !by_turns.is_error()) {
+        if (auto by_turns = load_by_turns(thread, request, reader, *taken); !by_turns.is_error()) {
             old_image = by_turns.value().old_image;
             program = std::move(by_turns.value().program);
         }

@@ -317,6 +317,12 @@ TEST_F(ElfLoaderTest, LoadsAFixedAddressExecutable) {
     std::snprintf(where, sizeof where, "0x%lx", low);
     EXPECT_NE(clash.error().message().find(where), std::string::npos) << clash.error().message();
     EXPECT_NE(clash.error().message().find("/bin/fixed"), std::string::npos);
+    // exec reads the address back to find who holds it (taking turns there).
+    EXPECT_EQ(taken_fixed_address(clash.error()), std::optional<uint64_t>(low));
+    EXPECT_EQ(m_memory->space_holding(low), std::optional<SpaceId>(first_space));
+    EXPECT_EQ(other_memory.value()->space_holding(low), std::nullopt);
+    EXPECT_EQ(taken_fixed_address(Error(ENOMEM, "out of memory")), std::nullopt);
+    EXPECT_EQ(taken_fixed_address(Error(ENOENT, clash.error().message())), std::nullopt);
 }
 
 TEST_F(ElfLoaderTest, LoadsADynamicProgramWithItsInterpreter) {

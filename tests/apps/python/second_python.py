@@ -4,6 +4,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 
 CHILD = [sys.executable, "-c"]
@@ -45,6 +46,18 @@ print("beside a busy thread:", subprocess.check_output(CHILD + [BUSY]).decode().
 stop.set()
 spinner.join()
 print("the thread ran:", spins[0] > 0)
+
+# A shell that python3 started runs python3: the range is the
+# grandparent's, not the shell's own.
+with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as script:
+    script.write("#!/bin/sh\nexec %s -c \"import sys; print('via sh'); sys.exit(47)\"\n"
+                 % sys.executable)
+os.chmod(script.name, 0o700)
+through_sh = subprocess.run([script.name], capture_output=True, text=True)
+os.remove(script.name)
+print("through /bin/sh:", through_sh.returncode, through_sh.stdout.strip())
+print("shell=True:", subprocess.check_output(f"{sys.executable} -c 'print(6 * 7)'",
+                                             shell=True).decode().strip())
 
 children = [subprocess.Popen(CHILD + [f"print({i} * {i})"], stdout=subprocess.PIPE)
             for i in range(4)]
