@@ -222,11 +222,12 @@ public:
     }
     Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override {
         std::vector<int> fds = TRY(m_fs.processes.open_fds(m_pid));
-        std::vector<DirectoryEntry> entries;
+        std::vector<std::pair<uint64_t, DirectoryEntry>> entries;
         for (int fd : fds)
             entries.push_back(
-                {std::to_string(fd), process_ino(m_pid, Kind::fd_link, fd), DT_LNK, 0});
-        return list_entries(entries, cookie, visit);
+                {static_cast<uint64_t>(fd),
+                 {std::to_string(fd), process_ino(m_pid, Kind::fd_link, fd), DT_LNK, 0}});
+        return list_numbered_entries(std::move(entries), cookie, visit);
     }
 
 protected:
@@ -287,11 +288,12 @@ public:
         return std::shared_ptr<Inode>(std::make_shared<TaskEntryDirectory>(m_fs, m_pid, tid));
     }
     Result<void> read_directory(uint64_t cookie, const DirectoryVisitor& visit) override {
-        std::vector<DirectoryEntry> entries;
+        std::vector<std::pair<uint64_t, DirectoryEntry>> entries;
         for (pid_t tid : TRY(m_fs.processes.thread_ids(m_pid)))
             entries.push_back(
-                {std::to_string(tid), process_ino(m_pid, Kind::task_entry, tid), DT_DIR, 0});
-        return list_entries(entries, cookie, visit);
+                {static_cast<uint64_t>(tid),
+                 {std::to_string(tid), process_ino(m_pid, Kind::task_entry, tid), DT_DIR, 0}});
+        return list_numbered_entries(std::move(entries), cookie, visit);
     }
 
 protected:

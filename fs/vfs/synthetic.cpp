@@ -41,6 +41,20 @@ Result<void> list_entries(const std::vector<DirectoryEntry>& entries, uint64_t c
     return {};
 }
 
+Result<void> list_numbered_entries(std::vector<std::pair<uint64_t, DirectoryEntry>> entries,
+                                   uint64_t cookie, const DirectoryVisitor& visit) {
+    std::sort(entries.begin(), entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [number, entry] : entries) {
+        if (number < cookie)
+            continue;
+        entry.next_cookie = number + 1;
+        if (!visit(entry))
+            break;
+    }
+    return {};
+}
+
 Result<void> StaticDirectory::read_directory(uint64_t cookie, const DirectoryVisitor& visit) {
     std::vector<DirectoryEntry> entries;
     for (const auto& [name, inode] : m_children)

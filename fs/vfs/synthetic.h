@@ -73,6 +73,13 @@ private:
 // Lists `entries` from `cookie` on; cookies are positions in the list.
 Result<void> list_entries(const std::vector<DirectoryEntry>& entries, uint64_t cookie,
                           const DirectoryVisitor& visit);
+// Entries named by numbers (descriptors, thread ids), listed by number from
+// `cookie` on: the cookie of an entry is its number + 1, as Linux's /proc
+// positions follow the numbers, so that removing entries while a program
+// reads the directory (closing descriptors as it lists /proc/self/fd)
+// makes it skip none of the others.
+Result<void> list_numbered_entries(std::vector<std::pair<uint64_t, DirectoryEntry>> entries,
+                                   uint64_t cookie, const DirectoryVisitor& visit);
 
 // A symlink whose target is computed when it is read.
 class GeneratedSymlink : public SyntheticInode {

@@ -1,12 +1,25 @@
 /* /proc/self as the program sees it: the exe link names the program, maps
  * lists the executable, and fd lists the standard descriptors and the
- * directory's own descriptor. Only verdicts are printed (paths differ between
+ * directory's own descriptor, and closing what it lists while reading it
+ * skips none. Only verdicts are printed (paths differ between
  * a native run and a run under myst). */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "verdict.h"
+
+/* A getdents64 record. */
+struct listed {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
 
 static int ends_with(const char* text, const char* suffix) {
     size_t a = strlen(text), b = strlen(suffix);
@@ -67,5 +80,34 @@ int main(int argc, char** argv) {
         CHECK(seen[0] && seen[1] && seen[2], "/proc/self/fd lists 0, 1 and 2");
         CHECK(seen_dir_fd, "/proc/self/fd lists the directory's own descriptor");
     }
+
+    /* Closing descriptors while reading /proc/self/fd in small pieces (as
+     * CPython's subprocess does when close_range is refused) skips none:
+     * positions there follow the descriptor numbers. */
+    int first_pipe[2];
+    CHECK(pipe(first_pipe) == 0, "a pipe to close while listing");
+    for (int i = 0; i < 5; i++) {
+        int more[2];
+        CHECK(pipe(more) == 0, "another pipe to close while listing");
+    }
+    int listing = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+    CHECK(listing >= 0, "open /proc/self/fd to close what it lists");
+    /* Room for about three entries per call. */
+    _Alignas(8) char buffer[96];
+    long got;
+    while (listing >= 0 && (got = syscall(SYS_getdents64, listing, buffer, sizeof buffer)) > 0) {
+        for (long at = 0; at < got;) {
+            struct listed* entry = (struct listed*)(buffer + at);
+            int fd = atoi(entry->d_name);
+            if (entry->d_name[0] != '.' && fd >= first_pipe[0] && fd != listing)
+                close(fd);
+            at += entry->d_reclen;
+        }
+    }
+    int left = 0;
+    for (int fd = first_pipe[0]; fd < first_pipe[0] + 12; fd++)
+        left += fd != listing && fcntl(fd, F_GETFD) >= 0;
+    CHECK(left == 0, "closing while listing /proc/self/fd closed every pipe (%d left)", left);
+    close(listing);
     return verdict_finish();
 }
