@@ -26,7 +26,8 @@ public:
 };
 
 // At most `limit` bytes of `below` (tmpfs size=): what is taken here is
-// taken from `below` too.
+// taken from `below` too. Without a `below`, a limit of its own (the
+// allowance the caches of mounted images share).
 class CappedCharge final : public MemoryCharge {
 public:
     CappedCharge(std::shared_ptr<MemoryCharge> below, uint64_t limit)
@@ -34,7 +35,7 @@ public:
 
     bool take(uint64_t bytes) override {
         std::lock_guard guard(m_lock);
-        if (bytes > m_limit - m_taken || !m_below->take(bytes))
+        if (bytes > m_limit - m_taken || (m_below && !m_below->take(bytes)))
             return false;
         m_taken += bytes;
         return true;
@@ -43,15 +44,20 @@ public:
         std::lock_guard guard(m_lock);
         bytes = bytes < m_taken ? bytes : m_taken;
         m_taken -= bytes;
-        m_below->give_back(bytes);
+        if (m_below)
+            m_below->give_back(bytes);
     }
     uint64_t available() const override {
         std::lock_guard guard(m_lock);
-        uint64_t below = m_below->available();
         uint64_t own = m_limit - m_taken;
+        if (!m_below)
+            return own;
+        uint64_t below = m_below->available();
         return below < own ? below : own;
     }
     uint64_t capacity() const override {
+        if (!m_below)
+            return m_limit;
         uint64_t below = m_below->capacity();
         return below < m_limit ? below : m_limit;
     }
@@ -59,34 +65,6 @@ public:
 private:
     mutable std::mutex m_lock;
     std::shared_ptr<MemoryCharge> m_below;
-    const uint64_t m_limit;
-    uint64_t m_taken = 0;
-};
-
-// A limit of its own, below nothing else.
-class LimitCharge final : public MemoryCharge {
-public:
-    explicit LimitCharge(uint64_t limit) : m_limit(limit) {}
-
-    bool take(uint64_t bytes) override {
-        std::lock_guard guard(m_lock);
-        if (bytes > m_limit - m_taken)
-            return false;
-        m_taken += bytes;
-        return true;
-    }
-    void give_back(uint64_t bytes) override {
-        std::lock_guard guard(m_lock);
-        m_taken -= bytes < m_taken ? bytes : m_taken;
-    }
-    uint64_t available() const override {
-        std::lock_guard guard(m_lock);
-        return m_limit - m_taken;
-    }
-    uint64_t capacity() const override { return m_limit; }
-
-private:
-    mutable std::mutex m_lock;
     const uint64_t m_limit;
     uint64_t m_taken = 0;
 };

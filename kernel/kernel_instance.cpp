@@ -139,7 +139,7 @@ KernelInstance::KernelInstance(Target& target, KernelConfig config)
       m_config(std::move(config)),
       m_strace(m_config.strace),
       m_pipes(m_config.pipe_buffer_limit),
-      m_mounted_image_caches(std::make_shared<LimitCharge>(m_config.image_cache_bytes)) {
+      m_mounted_image_caches(std::make_shared<CappedCharge>(nullptr, m_config.image_cache_bytes)) {
     system.hostname = m_config.hostname;
 }
 

@@ -56,10 +56,17 @@ void MemoryTurns::leave_image(Process& process) {
 
 std::shared_ptr<MemoryImage> MemoryTurns::enter_empty_image(Thread& thread, SpaceId space) {
     Process& process = thread.process();
-    MemoryImage* holder = process.space == space ? process.image.get() : nullptr;
-    for (Process* other : m_kernel.processes().all())
-        if (!holder && !other->ended && other->space == space && other->image)
-            holder = other->image.get();
+    MemoryImage* holder = nullptr;
+    if (process.space == space) {
+        holder = process.image.get();
+    } else {
+        for (Process* other : m_kernel.processes().all()) {
+            if (!other->ended && other->space == space && other->image) {
+                holder = other->image.get();
+                break;
+            }
+        }
+    }
     if (!holder)
         return nullptr;
     if (!holder->turns) {  // alone in its space, so in the pages

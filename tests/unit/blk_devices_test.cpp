@@ -190,7 +190,7 @@ TEST(BlkLru, EvictsTheLeastRecentlyUsed) {
 
 TEST(BlkLru, StopsGrowingWhereTheChargeRefuses) {
     // Slot memory comes in pieces of 512 slots; the charge has room for one.
-    auto charge = std::make_shared<LimitCharge>(512 * 16);
+    auto charge = std::make_shared<CappedCharge>(nullptr, 512 * 16);
     std::vector<uint8_t> block(16, 'x');
     BlockLru later(16, 16, nullptr, charge);
     {

@@ -90,7 +90,7 @@ TEST(BlkImage, ImagesSharingACacheChargeStayWithinIt) {
     auto built = build_image({}, dir.path("shared.img"));
     const uint64_t blocks = built.plaintext.size() / bs;
     constexpr uint64_t allowance = 6 * mib;
-    auto charge = std::make_shared<LimitCharge>(allowance);
+    auto charge = std::make_shared<CappedCharge>(nullptr, allowance);
     auto cached_bytes = [](const OpenedImage& opened) {
         return (opened.verified_cache->cached_blocks() + opened.readahead_cache->cached_blocks()) *
                bs;

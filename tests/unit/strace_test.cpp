@@ -273,7 +273,8 @@ private:
     ProcessTable m_processes;
     PipeRegistry m_pipes{KernelConfig{}.pipe_buffer_limit};
     UnixNames m_unix_names;
-    std::shared_ptr<MemoryCharge> m_mounted_image_caches = std::make_shared<LimitCharge>(0);
+    std::shared_ptr<MemoryCharge> m_mounted_image_caches =
+        std::make_shared<CappedCharge>(nullptr, 0);
     pid_t m_next_pid = 11;
     RecordingTarget& m_target;
     std::unique_ptr<fs::Vfs> m_vfs;
